@@ -1,0 +1,76 @@
+# dbguard — every command an operator or developer needs. `make help` lists them.
+# Each target creates the virtual environments it needs from the pinned requirement files.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell scripts/find-python)
+VENV := .venv
+TOOLS := .venv-tools
+BIN := $(VENV)/bin
+TOOLS_BIN := $(TOOLS)/bin
+# `sam build` looks for python3.13 on PATH; put the interpreter we found first.
+SAM := PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS_BIN)/sam
+PIP_INSTALL = python -m pip install --quiet --disable-pip-version-check --no-input
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements-dev.txt layers/common/requirements.txt
+	@test -n "$(PYTHON)" || { echo "no suitable python found" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/$(PIP_INSTALL) -r requirements-dev.txt
+	@touch $@
+
+$(TOOLS_BIN)/.installed: requirements-tools.txt
+	@test -n "$(PYTHON)" || { echo "no suitable python found" >&2; exit 1; }
+	@test -x $(TOOLS_BIN)/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS_BIN)/$(PIP_INSTALL) -r requirements-tools.txt
+	@touch $@
+
+.PHONY: venv tools
+venv: $(BIN)/.installed ## create .venv (application + test dependencies)
+tools: $(TOOLS_BIN)/.installed ## create .venv-tools (AWS SAM CLI)
+
+.PHONY: test
+test: lint pytest validate ## everything CI checks: ruff, the test suite, sam validate --lint, cfn-lint
+
+.PHONY: lint
+lint: venv ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+.PHONY: pytest
+pytest: venv ## the test suite (unit, contract and integration)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+.PHONY: validate
+validate: venv tools ## sam validate --lint and cfn-lint on template.yaml
+	$(SAM) validate --lint --template template.yaml --region eu-central-1
+	$(BIN)/cfn-lint template.yaml
+
+.PHONY: build
+build: tools ## sam build (arm64 layer and functions into .aws-sam/)
+	$(SAM) build --template template.yaml
+
+.PHONY: run
+run: venv ## the whole bundle on 127.0.0.1: embedded AWS (moto), API gateway, functions
+	$(BIN)/python -m dbguard_local
+
+.PHONY: bench
+bench: venv ## performance ratios against baselines measured in the same run
+	$(BIN)/python -m bench
+
+.PHONY: format
+format: venv ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+.PHONY: lock
+lock: ## re-resolve the pinned closures from requirements-*.in
+	scripts/lock "$(PYTHON)"
+
+.PHONY: clean
+clean: ## remove build output and virtual environments
+	rm -rf .aws-sam $(VENV) $(TOOLS) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""dbguard's shared package: domain logic, data access, models and settings for every function."""

@@ -1,0 +1,46 @@
+"""The exceptions the domain raises; handlers turn them into responses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DbguardError(Exception):
+    """Base of every error dbguard raises on purpose."""
+
+
+class ConfigurationError(DbguardError):
+    """The deployment is wrong (a missing or invalid setting); raised at cold start."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: where (a dotted/indexed path) and what."""
+
+    field: str
+    message: str
+
+
+class InvalidInput(DbguardError):
+    """The caller sent something unusable; nothing was changed."""
+
+    def __init__(self, summary: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(summary)
+        self.summary = summary
+        self.problems = problems or []
+
+
+class MalformedInput(InvalidInput):
+    """The input cannot be parsed at all (not JSON, empty, bad encoding)."""
+
+
+class PayloadTooLarge(InvalidInput):
+    """The input is over a size or count limit."""
+
+
+class StorageUnavailable(DbguardError):
+    """Storage is throttling or unreachable; the caller should retry after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

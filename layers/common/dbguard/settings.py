@@ -1,0 +1,44 @@
+"""The one typed settings object, read from the environment the template gives each function.
+
+Every field is optional at the type level because each function needs a different subset; a
+function names what it needs in `Settings.from_env(...)` and fails at cold start, with the names of
+the missing variables, when the template forgot one. Environment variable names are the aliases.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dbguard.errors import ConfigurationError
+from dbguard.validation import describe
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    # --- audit ingest / authorizer / query
+    audit_table_name: str | None = Field(default=None, alias="AUDIT_TABLE_NAME")
+    audit_retention_days: int = Field(default=365, ge=0, le=36500, alias="AUDIT_RETENTION_DAYS")
+    max_request_bytes: int = Field(
+        default=1_048_576, ge=1024, le=6_000_000, alias="MAX_REQUEST_BYTES"
+    )  # Lambda's synchronous payload limit is 6 MB
+    ingest_retry_after_seconds: int = Field(default=5, ge=1, le=3600, alias="INGEST_RETRY_AFTER_SECONDS")
+    ingest_token_secret_arn: str | None = Field(default=None, alias="INGEST_TOKEN_SECRET_ARN")
+    ingest_token_cache_seconds: int = Field(default=60, ge=0, le=3600, alias="INGEST_TOKEN_CACHE_SECONDS")
+
+    @classmethod
+    def from_env(cls, *required: str, environ: Mapping[str, str] | None = None) -> Self:
+        """Read the environment; `required` are field names that must be set for this function."""
+        values = {key: value for key, value in (os.environ if environ is None else environ).items() if value}
+        try:
+            settings = cls.model_validate(values)
+        except ValidationError as error:
+            raise ConfigurationError(f"invalid settings: {describe(error)}") from None
+        missing = [cls.model_fields[name].alias for name in required if getattr(settings, name) is None]
+        if missing:
+            raise ConfigurationError(f"missing required environment variables: {', '.join(missing)}")
+        return settings
