@@ -1,0 +1,109 @@
+"""Creating template.yaml's data resources (tables, secrets, ...) in the embedded AWS.
+
+Properties are read from the template and translated to the matching API calls, so the local
+tables have exactly the deployed key schema, indexes and TTL. Resources that only matter in the
+cloud (IAM, log groups, alarms, the API itself) are not created: the local gateway and function
+workers play their part.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+from dbguard_local.apigateway import register_apis
+from dbguard_local.cfn import Template
+from dbguard_local.functions import register_functions
+
+
+def deploy(template: Template, session: boto3.Session | None = None) -> None:
+    """Everything a local run needs from the template: names for functions and APIs, data resources."""
+    register_functions(template)
+    register_apis(template)
+    create_data_resources(template, session)
+
+
+def create_data_resources(template: Template, session: boto3.Session | None = None) -> None:
+    """Create every data resource whose condition holds, recording physical ids in `template`."""
+    session = session or boto3.Session()
+    for logical_id, resource in template.resources.items():
+        creator = _CREATORS.get(resource["Type"])
+        if creator is not None and template.is_created(logical_id):
+            creator(template, logical_id, template.resolve(resource.get("Properties", {})), session)
+
+
+def physical_name(template: Template, logical_id: str) -> str:
+    return f"{template.stack_name}-{logical_id}"
+
+
+def _create_table(
+    template: Template, logical_id: str, properties: dict[str, Any], session: boto3.Session
+) -> None:
+    dynamodb = session.client("dynamodb")
+    name = properties.get("TableName") or physical_name(template, logical_id)
+    request: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": properties["AttributeDefinitions"],
+        "KeySchema": properties["KeySchema"],
+        "BillingMode": properties.get("BillingMode", "PROVISIONED"),
+        "DeletionProtectionEnabled": properties.get("DeletionProtectionEnabled", False),
+    }
+    for key in ("GlobalSecondaryIndexes", "StreamSpecification"):
+        if key in properties:
+            request[key] = properties[key]
+    sse = properties.get("SSESpecification")
+    if sse:
+        request["SSESpecification"] = {
+            "Enabled": sse.get("SSEEnabled", False),
+            "SSEType": sse.get("SSEType", "KMS"),
+        }
+    arn = dynamodb.create_table(**request)["TableDescription"]["TableArn"]
+    ttl = properties.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        dynamodb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
+        )
+    pitr = properties.get("PointInTimeRecoverySpecification", {})
+    if pitr.get("PointInTimeRecoveryEnabled"):
+        dynamodb.update_continuous_backups(
+            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
+    template.record(logical_id, name, Arn=arn)
+
+
+def _create_secret(
+    template: Template, logical_id: str, properties: dict[str, Any], session: boto3.Session
+) -> None:
+    secretsmanager = session.client("secretsmanager")
+    name = properties.get("Name") or f"{template.stack_name}/{logical_id}"
+    value = properties.get("SecretString")
+    generate = properties.get("GenerateSecretString")
+    if generate:
+        value = _generated_secret(secretsmanager, generate)
+    request = {"Name": name, "Description": properties.get("Description", "")}
+    if value is not None:
+        request["SecretString"] = value
+    arn = secretsmanager.create_secret(**request)["ARN"]
+    template.record(logical_id, arn, Id=arn)
+
+
+def _generated_secret(secretsmanager: Any, spec: dict[str, Any]) -> str:
+    password = secretsmanager.get_random_password(
+        PasswordLength=int(spec.get("PasswordLength", 32)),
+        ExcludePunctuation=bool(spec.get("ExcludePunctuation", False)),
+        ExcludeCharacters=spec.get("ExcludeCharacters", ""),
+    )["RandomPassword"]
+    if "GenerateStringKey" not in spec:
+        return password
+    document = json.loads(spec.get("SecretStringTemplate", "{}"))
+    document[spec["GenerateStringKey"]] = password
+    return json.dumps(document)
+
+
+_CREATORS: dict[str, Callable[[Template, str, dict[str, Any], boto3.Session], None]] = {
+    "AWS::DynamoDB::Table": _create_table,
+    "AWS::SecretsManager::Secret": _create_secret,
+}

@@ -1,0 +1,28 @@
+"""Well-known facts hidden in an event's `params`.
+
+QHB does not publish its parameter names, so each fact is recognised by a set of plausible names,
+compared after lower-casing and dropping everything but letters and digits ("Database Name",
+"database_name" and "databaseName" are the same). docs/audit-storage.md lists them; extend the sets
+here when a QHB release shows its real names.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dbguard.audit.models import AuditParam
+
+DATABASE_PARAM_NAMES = frozenset({"database", "databasename", "db", "dbname", "datname"})
+
+_NOT_ALNUM = re.compile(r"[^0-9a-z]")
+
+
+def normalized_param_name(name: str) -> str:
+    return _NOT_ALNUM.sub("", name.lower())
+
+
+def first_param(params: list[AuditParam], names: frozenset[str]) -> str | None:
+    for param in params:
+        if param.value and normalized_param_name(param.name) in names:
+            return param.value
+    return None

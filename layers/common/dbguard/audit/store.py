@@ -1,0 +1,65 @@
+"""DynamoDB access for audit events: conditional writes that make storage exactly-once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from boto3.dynamodb.types import TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from dbguard import aws
+from dbguard.errors import StorageUnavailable
+
+# Errors after which the same write can succeed later: the caller is told to retry.
+_RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+_serializer = TypeSerializer()
+
+
+class AuditStore:
+    def __init__(
+        self, table_name: str, dynamodb: Any, retry_after_seconds: int, max_parallel_writes: int = 8
+    ):
+        self._table_name = table_name
+        self._dynamodb = dynamodb
+        self._retry_after = retry_after_seconds
+        self._pool = ThreadPoolExecutor(max_workers=max_parallel_writes, thread_name_prefix="audit-put")
+
+    @classmethod
+    def create(cls, table_name: str, retry_after_seconds: int) -> AuditStore:
+        return cls(table_name, aws.client("dynamodb"), retry_after_seconds)
+
+    def put_if_absent(self, record: dict[str, Any]) -> bool:
+        """Store the record unless its id exists; True when this call created it."""
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table_name,
+                Item={name: _serializer.serialize(value) for name, value in record.items()},
+                ConditionExpression="attribute_not_exists(id)",
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code == "ConditionalCheckFailedException":
+                return False
+            if code in _RETRYABLE_CODES:
+                raise StorageUnavailable(f"DynamoDB refused the write ({code})", self._retry_after) from error
+            raise
+        except BotoCoreError as error:  # connection refused, timeouts
+            raise StorageUnavailable(
+                f"DynamoDB unreachable ({type(error).__name__})", self._retry_after
+            ) from error
+        return True
+
+    def put_all_if_absent(self, records: Sequence[dict[str, Any]]) -> list[bool]:
+        if len(records) == 1:
+            return [self.put_if_absent(records[0])]
+        return list(self._pool.map(self.put_if_absent, records))

@@ -1,0 +1,21 @@
+"""boto3 clients created once per cold start, with timeouts that fit inside a Lambda invocation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# Standard retries (3 attempts with backoff) ride out short throttling; the timeouts keep a stuck
+# connection from eating the whole invocation.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=2,
+    read_timeout=5,
+    tcp_keepalive=True,
+)
+
+
+def client(service: str) -> Any:
+    return boto3.client(service, config=CLIENT_CONFIG)

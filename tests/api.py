@@ -1,0 +1,44 @@
+"""Driving the HTTP functions with API Gateway events, as tests see them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+
+from dbguard_local.apigateway import proxy_event
+
+
+@dataclass
+class HttpAnswer:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+def call(
+    function, method: str, path: str, *, resource: str, body: bytes | None = None, **kwargs
+) -> HttpAnswer:
+    response = function.invoke(proxy_event(method, path, resource=resource, body=body, **kwargs))
+    text = response.get("body") or "null"
+    headers = dict(response.get("headers") or {})
+    headers.update({name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()})
+    return HttpAnswer(response["statusCode"], json.loads(text), headers)
+
+
+def fail_dynamodb_calls(client, operation: str, code: str, times: int | None = None) -> list[int]:
+    """Make `client`'s `operation` answer with DynamoDB error `code` (every call, or the next
+    `times` calls). Returns a list that counts the refused calls."""
+    refused: list[int] = []
+
+    def refuse(**_: Any) -> tuple[AWSResponse, dict] | None:
+        if times is not None and len(refused) >= times:
+            return None
+        refused.append(1)
+        body = {"Error": {"Code": code, "Message": "injected by the test"}, "ResponseMetadata": {}}
+        return AWSResponse("https://dynamodb.local", 400, {}, None), body
+
+    client.meta.events.register(f"before-call.dynamodb.{operation}", refuse)
+    return refused

@@ -1,0 +1,98 @@
+"""Fixtures shared by every test level: the embedded AWS (moto), the template's resources, and the
+template's functions loaded with exactly the environment the template gives them."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from types import ModuleType
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from dbguard_local.cfn import Template, load_template
+from dbguard_local.functions import FunctionSpec, LambdaContext, function_specs, load_handler_module
+from dbguard_local.resources import deploy
+
+REGION = "eu-central-1"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def template_parameters() -> dict[str, str]:
+    """Override in a test module to deploy the template with other parameter values."""
+    return {}
+
+
+@pytest.fixture
+def stack(aws: None, template_parameters: dict[str, str]) -> Template:
+    """template.yaml 'deployed' into moto: its data resources exist, its functions have names."""
+    template = Template(load_template(), parameters=template_parameters, region=REGION)
+    deploy(template, boto3.Session(region_name=REGION))
+    return template
+
+
+class LoadedFunction:
+    def __init__(self, spec: FunctionSpec, module: ModuleType, template: Template) -> None:
+        self.spec = spec
+        self.module = module
+        self._template = template
+
+    def invoke(self, event: dict) -> dict:
+        context = LambdaContext(self.spec, self._template.region, self._template.account_id)
+        return getattr(self.module, self.spec.handler.rsplit(".", 1)[1])(event, context)
+
+
+@pytest.fixture
+def load_function(stack: Template, monkeypatch: pytest.MonkeyPatch) -> Callable[..., LoadedFunction]:
+    """Import a function the way a fresh Lambda container would: its template environment, new
+    module state (settings, clients, caches, loggers bound to the current, captured stdout)."""
+
+    def load(logical_id: str, **environment: str) -> LoadedFunction:
+        spec = function_specs(stack)[logical_id]
+        for name, value in {**spec.environment, **environment}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+        service = spec.environment["POWERTOOLS_SERVICE_NAME"]
+        _forget_previous_cold_start(service)
+        module = load_handler_module(spec)
+        for handler in logging.getLogger(service).handlers:
+            handler.setStream(_CurrentStdout())
+        return LoadedFunction(spec, module, stack)
+
+    return load
+
+
+class _CurrentStdout:
+    """Whatever sys.stdout is at write time, so capsys sees logs whichever fixture came first."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+def _forget_previous_cold_start(service: str) -> None:
+    for name in [name for name in sys.modules if name == "dbguard" or name.startswith("dbguard.")]:
+        del sys.modules[name]
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()
+    service_logger = logging.getLogger(service)
+    service_logger.handlers.clear()
+    for attribute in ("init", "powertools_handler"):
+        service_logger.__dict__.pop(attribute, None)
