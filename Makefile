@@ -62,6 +62,10 @@ run: venv ## the whole bundle on 127.0.0.1: embedded AWS (moto), API gateway, fu
 bench: venv ## performance ratios against baselines measured in the same run
 	$(BIN)/python -m bench
 
+.PHONY: events
+events: venv ## regenerate the sample events in events/
+	$(BIN)/python scripts/generate_events.py
+
 .PHONY: format
 format: venv ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -24,6 +24,24 @@ def deploy(template: Template, session: boto3.Session | None = None) -> None:
     register_functions(template)
     register_apis(template)
     create_data_resources(template, session)
+    _register_cloud_only_resources(template)
+
+
+def name_resources(template: Template) -> None:
+    """Give every resource a placeholder name without creating anything (benchmarks, gateway tests)."""
+    register_functions(template)
+    register_apis(template)
+    _register_cloud_only_resources(template)
+
+
+def _register_cloud_only_resources(template: Template) -> None:
+    """Log groups, alarms, topics...: not modelled locally, but their Ref/Arn must still resolve."""
+    for logical_id in template.resources:
+        if logical_id not in template.physical_ids:
+            name = physical_name(template, logical_id)
+            template.record(
+                logical_id, name, Arn=f"arn:aws:local:{template.region}:{template.account_id}:{name}"
+            )
 
 
 def create_data_resources(template: Template, session: boto3.Session | None = None) -> None:

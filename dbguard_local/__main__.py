@@ -1,0 +1,62 @@
+"""`make run`: start the local stack, print how to use it, stop cleanly on Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+from dbguard_local.stack import LocalStack, StackConfig
+
+
+def banner(stack: LocalStack) -> str:
+    ingest_url = stack.ingest_url()
+    return f"""
+dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
+
+  Ingest URL (POST one qhb_audit event or an array of up to 100):
+    {ingest_url}
+
+  Point a QHB server at it - add to qhb.conf, then `qhb_ctl reload`:
+    shared_preload_libraries = 'libqhb_audit'
+    qhb_audit.rest_url = '{ingest_url}'
+    qhb_audit.rest_max_attempts = 10
+    qhb_audit.rest_attempts_interval_ms = 5000
+
+  Try it:
+    curl -si -X POST '{ingest_url}' \\
+         -H 'Content-Type: application/json' -d @events/samples/qhb-connection-event.json
+
+  Embedded AWS (moto) for the aws CLI or boto3:
+    export AWS_ENDPOINT_URL={stack.aws_endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \\
+           AWS_DEFAULT_REGION={stack.config.region}
+    aws dynamodb scan --table-name {stack.template.physical_ids["AuditEventsTable"]}
+
+  Stop with Ctrl-C.
+""".rstrip()
+
+
+def main() -> int:
+    stack = LocalStack(StackConfig.from_env())
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    try:
+        stack.start()
+    except OSError as error:
+        stack.stop()
+        print(
+            f"dbguard local stack could not start: {error} (is another `make run` using the port?)",
+            file=sys.stderr,
+        )
+        return 1
+    print(banner(stack), flush=True)
+    print("READY", flush=True)  # tests and scripts wait for this line
+    stopping.wait()
+    print("\nstopping dbguard local stack ...", flush=True)
+    stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,298 @@
+"""The API Gateway REST API of template.yaml, served on 127.0.0.1.
+
+Routes, the REQUEST authorizer (with its identity sources and cache TTL), the resource policy's
+source-IP conditions and the gateway responses are all read from the template. Handlers run in
+their function workers. The access log never contains the query string (it carries the ingest token).
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from dbguard_local.apigateway import API_ID, authorizer_event, method_arn, policy_allows, proxy_event
+from dbguard_local.cfn import Template
+from dbguard_local.functions import function_specs
+from dbguard_local.worker import FunctionFailed, FunctionTimedOut
+
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's own limit
+IAM = "AWS_IAM"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    resource: str  # "/audit/events/{id}"
+    pattern: re.Pattern[str]
+    function: str  # logical id
+    auth: str | None  # an authorizer's name, AWS_IAM, or None
+
+
+@dataclass(frozen=True)
+class Authorizer:
+    function: str
+    query_strings: tuple[str, ...]
+    headers: tuple[str, ...]
+    ttl_seconds: int
+
+
+@dataclass
+class GatewayAnswer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class GatewayRefusal(Exception):
+    def __init__(self, kind: str, status: int, message: str | None) -> None:
+        super().__init__(message)
+        self.kind, self.status, self.message = kind, status, message
+
+
+class RestApi:
+    """Everything a request goes through between the socket and the function."""
+
+    def __init__(self, template: Template, logical_id: str, invoke: Callable[[str, dict], Any]) -> None:
+        properties = template.resolve(template.resources[logical_id]["Properties"])
+        self.stage = properties["StageName"]
+        self._region = template.region
+        self._invoke = invoke
+        self._routes = _routes(template)
+        self._authorizers = _authorizers(template, properties.get("Auth", {}))
+        self._policy = properties.get("Auth", {}).get("ResourcePolicy", {}).get("CustomStatements", [])
+        self._responses = properties.get("GatewayResponses", {})
+        self._cache: dict[tuple, tuple[float, dict]] = {}
+        self._cache_lock = threading.Lock()
+
+    def handle(
+        self, method: str, url: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> GatewayAnswer:
+        try:
+            route, path, path_parameters = self._route(method, url)
+            if len(body) > MAX_PAYLOAD_BYTES:
+                raise GatewayRefusal("REQUEST_TOO_LARGE", 413, "Request Too Long")
+            query = parse_qs(urlsplit(url).query, keep_blank_values=True)
+            event = proxy_event(
+                method,
+                path,
+                resource=route.resource,
+                stage=self.stage,
+                headers=headers,
+                query=query,
+                path_parameters=path_parameters,
+                body=body or None,
+                source_ip=source_ip,
+            )
+            self._check_resource_policy(route, path, source_ip)
+            event["requestContext"]["authorizer"] = self._authorize(route, event)
+            return self._integrate(route, event)
+        except GatewayRefusal as refusal:
+            return self._refusal(refusal)
+
+    def _route(self, method: str, url: str) -> tuple[Route, str, dict[str, str] | None]:
+        full_path = urlsplit(url).path
+        prefix = f"/{self.stage}"
+        if full_path.startswith(prefix + "/"):
+            path = full_path[len(prefix) :]
+            for route in self._routes:
+                match = route.pattern.fullmatch(path)
+                if match and route.method == method:
+                    return route, path, match.groupdict() or None
+        raise GatewayRefusal("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
+
+    def _check_resource_policy(self, route: Route, path: str, source_ip: str) -> None:
+        if not self._policy:
+            return
+        resource = f"execute-api:/{self.stage}/{route.method}{path}"
+        verdicts = [
+            statement["Effect"]
+            for statement in self._policy
+            if _matches_any(resource, statement["Resource"])
+            and _condition_holds(statement.get("Condition"), source_ip)
+        ]
+        # Same-account IAM callers need no Allow in the resource policy; everyone else does.
+        if "Deny" in verdicts or ("Allow" not in verdicts and route.auth != IAM):
+            raise GatewayRefusal(
+                "ACCESS_DENIED", 403, "User: anonymous is not authorized to perform: execute-api:Invoke"
+            )
+
+    def _authorize(self, route: Route, event: dict[str, Any]) -> dict[str, Any] | None:
+        if route.auth is None:
+            return None
+        if route.auth == IAM:
+            return self._authorize_iam(event)
+        authorizer = self._authorizers[route.auth]
+        identity = _identity(authorizer, event)
+        if identity is None:
+            raise GatewayRefusal("UNAUTHORIZED", 401, "Unauthorized")
+        answer = self._cached(authorizer, identity) or self._ask(authorizer, identity, event)
+        arn = method_arn(self._region, self.stage, event["httpMethod"], event["path"])
+        if not policy_allows(answer.get("policyDocument", {}), arn):
+            raise GatewayRefusal(
+                "ACCESS_DENIED", 403, "User is not authorized to access this resource with an explicit deny"
+            )
+        return {"principalId": answer.get("principalId"), **(answer.get("context") or {})}
+
+    def _authorize_iam(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        # Replaced by SigV4 verification when the IAM-protected query routes arrive.
+        raise GatewayRefusal("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
+
+    def _cached(self, authorizer: Authorizer, identity: tuple) -> dict | None:
+        with self._cache_lock:
+            expires, answer = self._cache.get((authorizer.function, identity), (0.0, {}))
+        return answer if expires > time.monotonic() else None
+
+    def _ask(self, authorizer: Authorizer, identity: tuple, event: dict[str, Any]) -> dict:
+        try:
+            answer = self._invoke(authorizer.function, authorizer_event(event, self._region))
+        except FunctionFailed as failure:
+            if failure.error_message == "Unauthorized":
+                raise GatewayRefusal("UNAUTHORIZED", 401, "Unauthorized") from None
+            raise GatewayRefusal("AUTHORIZER_CONFIGURATION_ERROR", 500, None) from None
+        except FunctionTimedOut:
+            raise GatewayRefusal("AUTHORIZER_FAILURE", 500, None) from None
+        if authorizer.ttl_seconds:
+            with self._cache_lock:
+                self._cache[(authorizer.function, identity)] = (
+                    time.monotonic() + authorizer.ttl_seconds,
+                    answer,
+                )
+        return answer
+
+    def _integrate(self, route: Route, event: dict[str, Any]) -> GatewayAnswer:
+        try:
+            response = self._invoke(route.function, event)
+        except FunctionTimedOut:
+            raise GatewayRefusal("INTEGRATION_TIMEOUT", 504, "Endpoint request timed out") from None
+        except FunctionFailed:
+            raise GatewayRefusal("DEFAULT_5XX", 502, "Internal server error") from None
+        headers = dict(response.get("headers") or {})
+        headers.update(
+            {name: ", ".join(values) for name, values in (response.get("multiValueHeaders") or {}).items()}
+        )
+        body = response.get("body") or ""
+        raw = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode("utf-8")
+        return GatewayAnswer(int(response["statusCode"]), headers, raw)
+
+    def _refusal(self, refusal: GatewayRefusal) -> GatewayAnswer:
+        default = "DEFAULT_5XX" if refusal.status >= 500 else "DEFAULT_4XX"
+        configured = self._responses.get(refusal.kind) or self._responses.get(default, {})
+        status = int(configured.get("StatusCode", refusal.status))
+        template = configured.get("ResponseTemplates", {}).get(
+            "application/json", '{"message": $context.error.messageString}'
+        )
+        body = template.replace("$context.error.messageString", json.dumps(refusal.message))
+        return GatewayAnswer(status, {"Content-Type": "application/json"}, body.encode("utf-8"))
+
+
+def _routes(template: Template) -> list[Route]:
+    routes = []
+    for logical_id, spec in function_specs(template).items():
+        for event in spec.events.values():
+            properties = event.get("Properties", {})
+            if event.get("Type") != "Api" or properties.get("RestApiId") != API_ID:
+                continue
+            resource = properties["Path"]
+            pattern = re.compile(re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(resource)))
+            auth = properties.get("Auth", {}).get("Authorizer")
+            routes.append(Route(properties["Method"].upper(), resource, pattern, logical_id, auth))
+    return routes
+
+
+def _authorizers(template: Template, auth: dict[str, Any]) -> dict[str, Authorizer]:
+    by_arn = {
+        value: logical_id
+        for (logical_id, attribute), value in template.attributes.items()
+        if attribute == "Arn"
+    }
+    authorizers = {}
+    for name, spec in auth.get("Authorizers", {}).items():
+        identity = spec.get("Identity", {})
+        authorizers[name] = Authorizer(
+            function=by_arn[spec["FunctionArn"]],
+            query_strings=tuple(identity.get("QueryStrings", [])),
+            headers=tuple(identity.get("Headers", [])),
+            ttl_seconds=int(identity.get("ReauthorizeEvery", 300)),
+        )
+    return authorizers
+
+
+def _identity(authorizer: Authorizer, event: dict[str, Any]) -> tuple | None:
+    """The identity-source values; None when one is missing (API Gateway then answers 401 itself)."""
+    query = event.get("queryStringParameters") or {}
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    values = [query.get(name) for name in authorizer.query_strings]
+    values += [headers.get(name.lower()) for name in authorizer.headers]
+    return tuple(values) if all(values) else None
+
+
+def _matches_any(resource: str, patterns: str | list[str]) -> bool:
+    patterns = [patterns] if isinstance(patterns, str) else patterns
+    return any(re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), resource) for pattern in patterns)
+
+
+def _condition_holds(condition: dict[str, Any] | None, source_ip: str) -> bool:
+    if not condition:
+        return True
+    address = ipaddress.ip_address(source_ip)
+    for operator, tests in condition.items():
+        cidrs = tests["aws:SourceIp"]
+        inside = any(address in ipaddress.ip_network(cidr, strict=False) for cidr in _as_list(cidrs))
+        if inside != (operator == "IpAddress"):
+            return False
+    return True
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+class GatewayServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], api: RestApi, access_log: Callable[[dict], None]) -> None:
+        super().__init__(address, _RequestHandler)
+        self.api = api
+        self.access_log = access_log
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: GatewayServer
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        started = time.monotonic()
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = dict(self.headers.items())
+        answer = self.server.api.handle(self.command, self.path, headers, body, self.client_address[0])
+        self.send_response(answer.status)
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(answer.body)
+        self.server.access_log(
+            {
+                "ip": self.client_address[0],
+                "method": self.command,
+                "path": urlsplit(self.path).path,  # never the query string: it may hold the ingest token
+                "status": answer.status,
+                "latencyMs": round((time.monotonic() - started) * 1000),
+            }
+        )
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silenced: the default line includes the full request line, query string and all."""

@@ -1,0 +1,81 @@
+"""Writes events/: a realistic sample event for every function and route (`make events`).
+
+The events come from the same builders the local gateway uses, with fixed ids and times so the
+files only change when the shapes do. tests/unit/functions/test_sample_events.py replays them all.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "layers" / "common")]
+
+from dbguard_local.apigateway import authorizer_event, proxy_event  # noqa: E402
+from tests.samples import body_of, connection_event, ddl_event  # noqa: E402
+
+EVENTS = REPO_ROOT / "events"
+REGION = "eu-central-1"
+SAMPLE_TOKEN = "sample-ingest-token-replace-with-one-from-the-secret"
+FIXED_CONTEXT = {
+    "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+    "extendedRequestId": "Jk0fGEXAMPLEkAA=",
+    "requestTime": "24/Nov/2026:10:00:00 +0000",
+    "requestTimeEpoch": 1795514400000,
+}
+
+
+def ingest_request(body: bytes | None, token: str | None = SAMPLE_TOKEN) -> dict[str, Any]:
+    event = proxy_event(
+        "POST",
+        "/audit/events",
+        resource="/audit/events",
+        body=body,
+        source_ip="10.1.2.3",
+        headers={"Content-Type": "application/json", "User-Agent": "qhb_audit", "Host": "api.example.com"},
+        query={"token": [token]} if token is not None else None,
+        authorizer={"principalId": "qhb-ingest", "tokenSlot": 0},
+    )
+    event["requestContext"].update(FIXED_CONTEXT)
+    return event
+
+
+def samples() -> dict[str, Any]:
+    base64_event = ingest_request(None)
+    base64_event.update(body=base64.b64encode(body_of(ddl_event())).decode(), isBase64Encoded=True)
+    wrong_types = connection_event(Datetime="2026-11-24T10:00:00Z", tags="qhb", params=[["database", "x"]])
+    missing = {"name": "connection attempt", "Datetime": 1_785_000_000_000}
+    many = [connection_event(Datetime=1_785_000_000_000 + i) for i in range(101)]
+    return {
+        "samples/qhb-connection-event.json": connection_event(),
+        "samples/qhb-ddl-event.json": ddl_event(),
+        "audit_ingest/post-single-event.json": ingest_request(body_of(connection_event())),
+        "audit_ingest/post-event-array.json": ingest_request(body_of([connection_event(), ddl_event()])),
+        "audit_ingest/post-array-with-duplicate.json": ingest_request(body_of([ddl_event(), ddl_event()])),
+        "audit_ingest/post-base64-body.json": base64_event,
+        "audit_ingest/post-empty-body.json": ingest_request(b""),
+        "audit_ingest/post-not-json.json": ingest_request(b"DROP TABLE invoices_2019"),
+        "audit_ingest/post-wrong-types.json": ingest_request(body_of(wrong_types)),
+        "audit_ingest/post-missing-fields.json": ingest_request(body_of(missing)),
+        "audit_ingest/post-too-many-events.json": ingest_request(body_of(many)),
+        "audit_authorizer/request-valid-token.json": authorizer_event(ingest_request(None), REGION),
+        "audit_authorizer/request-wrong-token.json": authorizer_event(ingest_request(None, "x" * 48), REGION),
+        "audit_authorizer/request-missing-token.json": authorizer_event(
+            ingest_request(None, token=None), REGION
+        ),
+    }
+
+
+def main() -> None:
+    for relative, document in samples().items():
+        path = EVENTS / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""The local stack (`make run`) started as a subprocess, as a newcomer would start it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_SECONDS = 90
+
+
+@dataclass
+class RunningStack:
+    process: subprocess.Popen
+    output: list[str] = field(default_factory=list)
+    ready_at: int = 0  # index of the READY line in output
+
+    def banner_value(self, pattern: str) -> str:
+        for line in self.output[: self.ready_at]:
+            match = re.search(pattern, line)
+            if match:
+                return match.group(1)
+        raise AssertionError(f"banner has no line matching {pattern!r}:\n" + "\n".join(self.output))
+
+    @property
+    def ingest_url(self) -> str:
+        return self.banner_value(r"^\s+(http://127\.0\.0\.1:\d+/\w+/audit/events\?token=\S+)$")
+
+    @property
+    def aws_endpoint(self) -> str:
+        return self.banner_value(r"AWS_ENDPOINT_URL=(http://127\.0\.0\.1:\d+)")
+
+    def aws_client(self, service: str):
+        return boto3.client(
+            service,
+            endpoint_url=self.aws_endpoint,
+            region_name="eu-central-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def output_after_banner(self) -> str:
+        return "\n".join(self.output[self.ready_at + 1 :])
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=30)
+
+
+def processes_in_session(session_id: int) -> list[int]:
+    """Live processes whose session is `session_id` (the stack runs in a session of its own)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session_id and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def start_stack(**environment: str) -> RunningStack:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "DBGUARD_"))}
+    env.update({"DBGUARD_GATEWAY_PORT": "0", "DBGUARD_AWS_PORT": "0", **environment})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dbguard_local"],
+        cwd=REPO_ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    stack = RunningStack(process)
+    ready = threading.Event()
+
+    def pump() -> None:
+        for line in process.stdout:
+            stack.output.append(line.rstrip("\n"))
+            if line.strip() == "READY":
+                stack.ready_at = len(stack.output) - 1
+                ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while not ready.wait(0.2):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError("local stack did not start:\n" + "\n".join(stack.output))
+    return stack
+
+
+@pytest.fixture(scope="module")
+def running_stack() -> Iterator[RunningStack]:
+    stack = start_stack()
+    yield stack
+    stack.stop()

@@ -1,0 +1,79 @@
+"""Every file in events/ is current and does what its name says when replayed."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+
+from dbguard_local.apigateway import policy_allows
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+EVENTS = REPO_ROOT / "events"
+_spec = importlib.util.spec_from_file_location(
+    "generate_events", REPO_ROOT / "scripts" / "generate_events.py"
+)
+generate_events = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(generate_events)
+
+INGEST = {
+    "post-single-event.json": 201,
+    "post-event-array.json": 201,
+    "post-array-with-duplicate.json": 201,
+    "post-base64-body.json": 201,
+    "post-empty-body.json": 400,
+    "post-not-json.json": 400,
+    "post-wrong-types.json": 422,
+    "post-missing-fields.json": 422,
+    "post-too-many-events.json": 413,
+}
+AUTHORIZER = {
+    "request-valid-token.json": "Allow",
+    "request-wrong-token.json": "Deny",
+    "request-missing-token.json": "Unauthorized",
+}
+
+
+def load(relative):
+    return json.loads((EVENTS / relative).read_text(encoding="utf-8"))
+
+
+def test_the_files_are_what_the_generator_writes():
+    expected = generator_output()
+    on_disk = {str(path.relative_to(EVENTS)): json.loads(path.read_text()) for path in EVENTS.rglob("*.json")}
+    assert on_disk == expected, "events/ is stale: run `make events`"
+
+
+def generator_output():
+    return json.loads(json.dumps(generate_events.samples()))
+
+
+def test_every_replayable_sample_has_an_expected_outcome():
+    expected = {f"audit_ingest/{name}" for name in INGEST} | {
+        f"audit_authorizer/{name}" for name in AUTHORIZER
+    }
+    replayable = {relative for relative in generator_output() if not relative.startswith("samples/")}
+    assert replayable == expected
+
+
+@pytest.mark.parametrize(("name", "status"), INGEST.items())
+def test_ingest_samples(load_function, name, status):
+    response = load_function("AuditIngestFunction").invoke(load(f"audit_ingest/{name}"))
+    assert response["statusCode"] == status
+
+
+@pytest.mark.parametrize(("name", "outcome"), AUTHORIZER.items())
+def test_authorizer_samples(stack, load_function, name, outcome):
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=stack.physical_ids["IngestTokenSecret"],
+        SecretString=json.dumps({"tokens": [generate_events.SAMPLE_TOKEN]}),
+    )
+    event = load(f"audit_authorizer/{name}")
+    authorizer = load_function("AuditAuthorizerFunction")
+    if outcome == "Unauthorized":
+        with pytest.raises(Exception, match="Unauthorized"):
+            authorizer.invoke(event)
+        return
+    allowed = policy_allows(authorizer.invoke(event)["policyDocument"], event["methodArn"])
+    assert allowed == (outcome == "Allow")
