@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,11 +33,13 @@ def fail_dynamodb_calls(client, operation: str, code: str, times: int | None = N
     """Make `client`'s `operation` answer with DynamoDB error `code` (every call, or the next
     `times` calls). Returns a list that counts the refused calls."""
     refused: list[int] = []
+    lock = threading.Lock()  # the store writes from several threads
 
     def refuse(**_: Any) -> tuple[AWSResponse, dict] | None:
-        if times is not None and len(refused) >= times:
-            return None
-        refused.append(1)
+        with lock:
+            if times is not None and len(refused) >= times:
+                return None
+            refused.append(1)
         body = {"Error": {"Code": code, "Message": "injected by the test"}, "ResponseMetadata": {}}
         return AWSResponse("https://dynamodb.local", 400, {}, None), body
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
@@ -60,6 +60,10 @@ class AuditStore:
         return True
 
     def put_all_if_absent(self, records: Sequence[dict[str, Any]]) -> list[bool]:
+        """Write in parallel; every write has finished (stored or failed) before this returns or
+        raises, so no write is left running when the invocation ends and Lambda freezes it."""
         if len(records) == 1:
             return [self.put_if_absent(records[0])]
-        return list(self._pool.map(self.put_if_absent, records))
+        futures = [self._pool.submit(self.put_if_absent, record) for record in records]
+        wait(futures)
+        return [future.result() for future in futures]
