@@ -59,8 +59,19 @@ class RunningStack:
         return self.process.wait(timeout=30)
 
 
-def processes_in_session(session_id: int) -> list[int]:
-    """Live processes whose session is `session_id` (the stack runs in a session of its own)."""
+def processes_in_session(session_id: int, settle_seconds: float = 0.0) -> list[int]:
+    """Live processes whose session is `session_id` (the stack runs in a session of its own).
+
+    With `settle_seconds`, wait that long for the session to empty: multiprocessing's resource
+    tracker exits only once it reads EOF from its parent, a moment after the parent is gone.
+    """
+    deadline = time.monotonic() + settle_seconds
+    while (found := _live_in_session(session_id)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
+def _live_in_session(session_id: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:

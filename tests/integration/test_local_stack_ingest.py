@@ -74,11 +74,11 @@ def test_ctrl_c_stops_everything_and_a_second_run_starts_at_once():
     session = stack.process.pid
     assert len(processes_in_session(session)) >= 3  # the stack and its function workers
     assert stack.stop() == 0
-    assert processes_in_session(session) == []
+    assert processes_in_session(session, settle_seconds=5) == []
     again = start_stack()
     try:
         assert post(again.ingest_url, body_of(connection_event())).status_code == 201
     finally:
         again.process.send_signal(signal.SIGTERM)
         assert again.process.wait(timeout=30) == 0
-    assert processes_in_session(again.process.pid) == []
+    assert processes_in_session(again.process.pid, settle_seconds=5) == []
