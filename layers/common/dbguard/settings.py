@@ -30,6 +30,25 @@ class Settings(BaseModel):
     ingest_token_secret_arn: str | None = Field(default=None, alias="INGEST_TOKEN_SECRET_ARN")
     ingest_token_cache_seconds: int = Field(default=60, ge=0, le=3600, alias="INGEST_TOKEN_CACHE_SECONDS")
 
+    # --- registry of managed databases and their secrets (cmdb_sync, token_rotation)
+    registry_table_name: str | None = Field(default=None, alias="REGISTRY_TABLE_NAME")
+    secrets_prefix: str = Field(
+        default="dbguard/db", pattern=r"^[A-Za-z0-9/_+=.@-]{1,200}$", alias="SECRETS_PREFIX"
+    )
+    jumpserver_proxy_host: str | None = Field(default=None, alias="JUMPSERVER_PROXY_HOST")
+    jumpserver_proxy_port: int | None = Field(default=None, ge=1, le=65535, alias="JUMPSERVER_PROXY_PORT")
+
+    # --- token rotation
+    rotation_schedule: str = Field(default="rate(1 hour)", alias="ROTATION_SCHEDULE")
+    rotation_window_seconds: int = Field(default=7 * 86400, ge=60, alias="ROTATION_WINDOW_SECONDS")
+    token_lifetime_seconds: int = Field(default=30 * 86400, ge=300, alias="JUMPSERVER_TOKEN_LIFETIME_SECONDS")
+    consumer_cache_seconds: int = Field(default=300, ge=0, le=86400, alias="CONSUMER_CACHE_SECONDS")
+    rotation_concurrency: int = Field(default=8, ge=1, le=64, alias="ROTATION_CONCURRENCY")
+    rotation_deadline_margin_seconds: int = Field(
+        default=30, ge=5, le=600, alias="ROTATION_DEADLINE_MARGIN_SECONDS"
+    )
+    rotation_lease_seconds: int = Field(default=120, ge=30, le=900, alias="ROTATION_LEASE_SECONDS")
+
     @classmethod
     def from_env(cls, *required: str, environ: Mapping[str, str] | None = None) -> Self:
         """Read the environment; `required` are field names that must be set for this function."""

@@ -1,0 +1,1 @@
+"""CMDB change events: the contract, and applying them to JumpServer, the registry and secrets."""

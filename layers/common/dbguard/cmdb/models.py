@@ -1,0 +1,69 @@
+"""The CMDB change event (contract in DESIGN.md; JSON Schema in docs/cmdb-events.md).
+
+Field names are the CMDB's. An upsert must describe the whole instance; a delete needs only its id.
+Names end up in JumpServer (asset names, at most 128 characters) and in the secret name
+`<SecretsPrefix>/<name>`, so they are restricted to what both accept.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal, Self
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.@+=-]{0,127}$"
+_LABEL = re.compile(r"^[^:,\s][^:,]{0,63}$")  # JumpServer labels are "key:value" strings
+
+
+class CmdbInstance(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:/-]+$")
+    name: str | None = Field(default=None, pattern=_NAME)
+    engine: str | None = Field(default=None, min_length=1, max_length=32)
+    host: str | None = Field(default=None, min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.:-]+$")
+    port: int | None = Field(default=None, ge=1, le=65535)
+    database: str | None = Field(default=None, min_length=1, max_length=128)
+    environment: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    labels: dict[str, str] = Field(default_factory=dict, max_length=32)
+    credentials_secret_arn: str | None = Field(
+        default=None,
+        alias="credentialsSecretArn",
+        pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$",
+    )
+
+    @model_validator(mode="after")
+    def _labels_fit_jumpserver(self) -> Self:
+        for key, value in self.labels.items():
+            if not _LABEL.match(key) or not _LABEL.match(value):
+                raise ValueError(f"label {key!r}: keys and values must be 1-64 characters without ':' or ','")
+        return self
+
+
+UPSERT_REQUIRES = ("name", "engine", "host", "port", "database", "environment")
+
+
+class CmdbChange(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    action: Literal["upsert", "delete"]
+    version: int = Field(ge=0, le=2**53)
+    changed_at: datetime = Field(alias="changedAt")
+    instance: CmdbInstance
+
+    @model_validator(mode="after")
+    def _upsert_is_complete(self) -> Self:
+        if self.action == "upsert":
+            missing = [name for name in UPSERT_REQUIRES if getattr(self.instance, name) is None]
+            if missing:
+                raise ValueError(f"an upsert must give instance.{', instance.'.join(missing)}")
+        return self
+
+
+class CmdbChangeEvent(EventBridgeModel):
+    """The EventBridge envelope as it arrives in the SQS message body."""
+
+    detail: CmdbChange

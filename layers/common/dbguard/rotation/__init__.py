@@ -1,0 +1,1 @@
+"""Rotating JumpServer connection tokens into the database secrets."""

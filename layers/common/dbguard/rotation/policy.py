@@ -1,0 +1,66 @@
+"""Do the rotation settings keep a valid token in place at all times? Checked at deployment
+(a custom resource fails the stack with these messages) and at every cold start.
+
+With a schedule every S seconds, a window W (rotate when the token expires within W), token
+lifetime L and consumers caching a secret for up to C seconds:
+- a token is first found due with more than W - S left; it then becomes AWSPREVIOUS and must
+  outlive every cached copy of it: W - S >= C;
+- a rotated token is due again after L - W; that must be longer than one run interval (or every
+  run rotates everything), no more often than Secrets Manager advises (10 minutes), and longer
+  than C (the next rotation expires the previous token).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SECRETS_MANAGER_MIN_INTERVAL = 600
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True)
+class RotationPolicy:
+    schedule: str
+    window_seconds: int
+    token_lifetime_seconds: int
+    consumer_cache_seconds: int
+
+    def problems(self) -> list[str]:
+        interval = schedule_interval_seconds(self.schedule)
+        if interval is None:
+            return [
+                f"RotationSchedule {self.schedule!r} is not a rate expression such as 'rate(1 hour)'; "
+                "dbguard needs the interval to check that tokens are rotated before they expire"
+            ]
+        window, lifetime, cache = (
+            self.window_seconds,
+            self.token_lifetime_seconds,
+            self.consumer_cache_seconds,
+        )
+        found = []
+        if window - interval < cache:
+            found.append(
+                f"RotationWindowSeconds ({window}) must be at least the schedule interval ({interval}) plus "
+                f"ConsumerCacheSeconds ({cache}) = {interval + cache}: otherwise a token can expire, or be "
+                "expired while applications still use a cached copy, before a run rotates it"
+            )
+        minimum_gap = max(interval, SECRETS_MANAGER_MIN_INTERVAL, cache)
+        if lifetime - window < minimum_gap:
+            found.append(
+                f"JumpServerTokenLifetimeSeconds ({lifetime}) minus RotationWindowSeconds ({window}) "
+                f"must be at least {minimum_gap} s (the schedule interval, Secrets Manager's 10 minutes "
+                "between writes, and the consumer cache): otherwise tokens are due again as soon as they "
+                "are issued. Raise "
+                "CONNECTION_TOKEN_REUSABLE_EXPIRATION in JumpServer or lower the window"
+            )
+        return found
+
+
+def schedule_interval_seconds(expression: str) -> int | None:
+    match = _RATE.match(expression.strip())
+    if not match:
+        return None
+    count, unit = int(match.group(1)), match.group(2).rstrip("s")
+    return count * _UNIT_SECONDS[unit] if count > 0 else None

@@ -1,0 +1,1 @@
+"""Database secrets in Secrets Manager: the contract applications read, and its staged versions."""

@@ -1,0 +1,108 @@
+"""Secrets Manager access for database secrets, version by version.
+
+A rotation writes the new value as AWSPENDING under a version id it chose, then moves AWSCURRENT
+onto it; Secrets Manager then labels the version it replaced AWSPREVIOUS, so applications holding
+either value keep working.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from dbguard import aws
+from dbguard.dynamodb import error_code
+from dbguard.secrets.contract import DatabaseSecret
+
+CURRENT, PREVIOUS, PENDING = "AWSCURRENT", "AWSPREVIOUS", "AWSPENDING"
+
+
+@dataclass(frozen=True)
+class SecretVersions:
+    arn: str
+    current: str | None
+    previous: str | None
+    pending: str | None
+    scheduled_for_deletion: bool
+
+
+class DatabaseSecrets:
+    def __init__(self, secretsmanager: Any, prefix: str) -> None:
+        self._client = secretsmanager
+        self._prefix = prefix
+
+    @classmethod
+    def create(cls, prefix: str) -> DatabaseSecrets:
+        return cls(aws.client("secretsmanager"), prefix)
+
+    def name_of(self, database_name: str) -> str:
+        return f"{self._prefix}/{database_name}"
+
+    def versions(self, secret_id: str) -> SecretVersions | None:
+        """Which version carries which label; None when the secret does not exist."""
+        try:
+            described = self._client.describe_secret(SecretId=secret_id)
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundException":
+                return None
+            raise
+        labels: dict[str, str] = {}
+        for version_id, stages in described.get("VersionIdsToStages", {}).items():
+            for stage in stages:
+                labels[stage] = version_id
+        return SecretVersions(
+            arn=described["ARN"],
+            current=labels.get(CURRENT),
+            previous=labels.get(PREVIOUS),
+            pending=labels.get(PENDING),
+            scheduled_for_deletion="DeletedDate" in described,
+        )
+
+    def read(self, secret_id: str, version_id: str) -> DatabaseSecret:
+        value = self._client.get_secret_value(SecretId=secret_id, VersionId=version_id)
+        return DatabaseSecret.from_secret_string(value["SecretString"])
+
+    def create_secret(self, name: str, value: DatabaseSecret, version_id: str, tags: dict[str, str]) -> str:
+        """A new secret whose first version (AWSCURRENT) is `value`; returns its ARN."""
+        created = self._client.create_secret(
+            Name=name,
+            ClientRequestToken=version_id,
+            SecretString=value.secret_string(),
+            Description="dbguard: JumpServer connection token for this database (see docs/applications.md)",
+            Tags=[{"Key": key, "Value": item} for key, item in tags.items()],
+        )
+        return created["ARN"]
+
+    def put_pending(self, secret_id: str, version_id: str, value: DatabaseSecret) -> None:
+        self._client.put_secret_value(
+            SecretId=secret_id,
+            ClientRequestToken=version_id,
+            SecretString=value.secret_string(),
+            VersionStages=[PENDING],
+        )
+
+    def promote(self, secret_id: str, version_id: str, current_version_id: str | None) -> None:
+        """Make `version_id` AWSCURRENT (the replaced one becomes AWSPREVIOUS), then drop AWSPENDING."""
+        move: dict[str, Any] = {"SecretId": secret_id, "VersionStage": CURRENT, "MoveToVersionId": version_id}
+        if current_version_id and current_version_id != version_id:
+            move["RemoveFromVersionId"] = current_version_id
+        self._client.update_secret_version_stage(**move)
+        self.discard_pending(secret_id, version_id)
+
+    def discard_pending(self, secret_id: str, version_id: str) -> None:
+        self._client.update_secret_version_stage(
+            SecretId=secret_id, VersionStage=PENDING, RemoveFromVersionId=version_id
+        )
+
+    def schedule_deletion(self, secret_id: str, recovery_days: int) -> None:
+        try:
+            self._client.delete_secret(SecretId=secret_id, RecoveryWindowInDays=recovery_days)
+        except ClientError as error:
+            # already scheduled: deleting again is refused, and the first request still stands
+            if error_code(error) not in ("ResourceNotFoundException", "InvalidRequestException"):
+                raise
+
+    def restore(self, secret_id: str) -> None:
+        self._client.restore_secret(SecretId=secret_id)

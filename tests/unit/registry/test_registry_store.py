@@ -1,0 +1,110 @@
+import threading
+
+import boto3
+import pytest
+
+from dbguard.registry.models import EntryStatus, JumpServerAccount, RegistryEntry
+from dbguard.registry.store import LeaseBusy, Registry, StaleChange
+
+
+@pytest.fixture
+def registry(stack):
+    return Registry(stack.physical_ids["RegistryTable"], boto3.client("dynamodb"))
+
+
+def entry(cmdb_id="cmdb-1", name="billing-qhb-01", version=1, status=EntryStatus.ACTIVE, **changes):
+    values = {
+        "cmdb_id": cmdb_id, "name": name, "version": version, "status": status, "engine": "qhb", "host": "10.1.2.3", "port": 5432,
+        "database": "billing", "environment": "prod", "labels": {"team": "billing"}, "asset_id": "asset-1",
+        "account": JumpServerAccount(id="acc-1", name="dbguard"), "protocol": "postgresql",
+    }  # fmt: skip
+    return RegistryEntry(**{**values, **changes})
+
+
+def register(registry, item):
+    registry.save_cmdb_state(item)
+    registry.confirm_version(item.cmdb_id, item.version)
+
+
+def test_an_entry_round_trips(registry):
+    register(registry, entry())
+    stored = registry.get("cmdb-1")
+    assert stored == entry()
+    assert registry.by_name("billing-qhb-01") == stored
+    assert registry.get("nope") is None
+    assert registry.by_name("nope") is None
+
+
+def test_the_version_is_recorded_last_and_only_forward(registry):
+    registry.save_cmdb_state(entry(version=5))
+    assert not registry.is_stale("cmdb-1", 5)  # not confirmed yet: a retry must go through
+    assert registry.confirm_version("cmdb-1", 5)
+    assert registry.is_stale("cmdb-1", 5)
+    assert registry.is_stale("cmdb-1", 4)
+    assert not registry.is_stale("cmdb-1", 6)
+    assert not registry.confirm_version("cmdb-1", 3)
+    with pytest.raises(StaleChange):
+        registry.save_cmdb_state(entry(version=4, host="10.9.9.9"))
+    assert registry.get("cmdb-1").host == "10.1.2.3"
+
+
+def test_a_tombstone_without_details_still_makes_older_changes_stale(registry):
+    assert registry.confirm_version("cmdb-9", 7)  # a delete seen before any upsert
+    assert registry.get("cmdb-9") is None
+    assert registry.is_stale("cmdb-9", 3)
+
+
+def test_rotation_and_cmdb_writes_never_overwrite_each_other(registry):
+    register(registry, entry())
+    registry.save_rotation_state("cmdb-1", current_token_id="tok-1", current_token_expires_at=2000)
+    register(registry, entry(version=2, host="10.1.2.4"))
+    stored = registry.get("cmdb-1")
+    assert (stored.host, stored.current_token_id, stored.current_token_expires_at) == (
+        "10.1.2.4",
+        "tok-1",
+        2000,
+    )
+    registry.save_rotation_state("cmdb-1", current_token_id=None)
+    assert registry.get("cmdb-1").current_token_id is None
+    with pytest.raises(ValueError, match="not a rotation attribute"):
+        registry.save_rotation_state("cmdb-1", host="x")
+
+
+def test_due_lists_active_entries_soonest_first_and_new_ones_at_once(registry):
+    for index, expiry in enumerate([3000, 1000, None, 2000]):
+        register(registry, entry(cmdb_id=f"c{index}", name=f"db{index}"))
+        if expiry is not None:
+            registry.save_rotation_state(f"c{index}", current_token_expires_at=expiry)
+    register(registry, entry(cmdb_id="gone", name="gone", status=EntryStatus.RETIRED))
+    assert [e.name for e in registry.due()] == ["db2", "db1", "db3", "db0"]  # db2 has no token yet
+    assert [e.name for e in registry.due(expiring_before=2000)] == ["db2", "db1", "db3"]
+    assert registry.count_active() == 4
+
+
+def test_a_lease_is_exclusive_until_released_or_run_out(registry):
+    with registry.lease("cmdb-1", now=1000, seconds=60):
+        with pytest.raises(LeaseBusy), registry.lease("cmdb-1", now=1030, seconds=60):
+            pass
+        with registry.lease("cmdb-1", now=1061, seconds=60):  # the first one ran out
+            pass
+    with registry.lease("cmdb-1", now=1062, seconds=60):
+        pass
+
+
+def test_only_one_of_many_concurrent_lease_requests_wins(registry):
+    winners = []
+
+    def contend():
+        try:
+            with registry.lease("cmdb-1", now=5000, seconds=60):
+                winners.append(1)
+                threading.Event().wait(0.2)
+        except LeaseBusy:
+            pass
+
+    threads = [threading.Thread(target=contend) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert winners == [1]
