@@ -13,11 +13,11 @@ def registry(stack):
 
 
 def entry(cmdb_id="cmdb-1", name="billing-qhb-01", version=1, status=EntryStatus.ACTIVE, **changes):
-    values = {
-        "cmdb_id": cmdb_id, "name": name, "version": version, "status": status, "engine": "qhb", "host": "10.1.2.3", "port": 5432,
-        "database": "billing", "environment": "prod", "labels": {"team": "billing"}, "asset_id": "asset-1",
-        "account": JumpServerAccount(id="acc-1", name="dbguard"), "protocol": "postgresql",
-    }  # fmt: skip
+    account = JumpServerAccount(id="acc-1", name="dbguard")
+    values = {"cmdb_id": cmdb_id, "name": name, "version": version, "status": status, "engine": "qhb"}
+    values |= {"host": "10.1.2.3", "port": 5432, "database": "billing", "environment": "prod"}
+    values |= {"labels": {"team": "billing"}, "asset_id": "asset-1", "account": account}
+    values["protocol"] = "postgresql"
     return RegistryEntry(**{**values, **changes})
 
 
