@@ -55,6 +55,11 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     return yaml.load(path.read_text(encoding="utf-8"), Loader=_TemplateLoader)  # noqa: S506 - SafeLoader subclass
 
 
+# What a local run uses for the parameters an operator must give at deploy time (no Default): the
+# JumpServer simulator's default address (`make jumpserver-sim`), proxied on the loopback.
+LOCAL_REQUIRED_PARAMETERS = {"JumpServerUrl": "http://127.0.0.1:8090", "JumpServerProxyHost": "127.0.0.1"}
+
+
 class Template:
     """A template with its parameters chosen; resolves intrinsics against resources created so far."""
 
@@ -114,9 +119,10 @@ class Template:
             raise ValueError(f"unknown template parameters: {', '.join(sorted(unknown))}")
         chosen = {}
         for name, spec in declared.items():
-            if name not in overrides and "Default" not in spec:
+            default = spec.get("Default", LOCAL_REQUIRED_PARAMETERS.get(name))
+            if name not in overrides and default is None:
                 raise ValueError(f"template parameter {name} has no default and no value was given")
-            value = str(overrides.get(name, spec.get("Default")))
+            value = str(overrides.get(name, default))
             chosen[name] = value.split(",") if spec["Type"] == "CommaDelimitedList" else value
         return chosen
 

@@ -58,8 +58,8 @@ def function_specs(template: Template) -> dict[str, FunctionSpec]:
             code_dir=REPO_ROOT / properties["CodeUri"],
             handler=properties["Handler"],
             environment={key: _env_string(template.resolve(value)) for key, value in variables.items()},
-            timeout_seconds=int(properties.get("Timeout", defaults.get("Timeout", 3))),
-            memory_mb=int(properties.get("MemorySize", defaults.get("MemorySize", 128))),
+            timeout_seconds=int(template.resolve(properties.get("Timeout", defaults.get("Timeout", 3)))),
+            memory_mb=int(template.resolve(properties.get("MemorySize", defaults.get("MemorySize", 128)))),
             events=template.resolve(properties.get("Events", {})),
         )
     return specs

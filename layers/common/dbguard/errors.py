@@ -44,3 +44,11 @@ class StorageUnavailable(DbguardError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RejectedChange(DbguardError):
+    """A CMDB change that cannot be applied as it stands: retrying will not help, a person must act."""
+
+
+class NameCollision(RejectedChange):
+    """The database's name is taken in JumpServer by an asset dbguard does not manage."""

@@ -11,8 +11,9 @@ import os
 from collections.abc import Mapping
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Json, ValidationError
 
+from dbguard.engines import DEFAULT_ENGINES, EngineProfile
 from dbguard.errors import ConfigurationError
 from dbguard.validation import describe
 
@@ -48,6 +49,27 @@ class Settings(BaseModel):
         default=30, ge=5, le=600, alias="ROTATION_DEADLINE_MARGIN_SECONDS"
     )
     rotation_lease_seconds: int = Field(default=120, ge=30, le=900, alias="ROTATION_LEASE_SECONDS")
+
+    # --- CMDB registration (cmdb_sync)
+    engine_map: Json[dict[str, EngineProfile]] = Field(default_factory=dict, alias="ENGINE_MAP")
+    node_path_template: str = Field(
+        default="dbguard/{environment}",
+        pattern=r"^[^{}]*(\{environment\}[^{}]*)*$",
+        alias="NODE_PATH_TEMPLATE",
+    )
+    account_name: str = Field(
+        default="dbguard", min_length=1, max_length=128, alias="JUMPSERVER_ACCOUNT_NAME"
+    )
+    account_template_id: str | None = Field(default=None, alias="JUMPSERVER_ACCOUNT_TEMPLATE_ID")
+    hard_delete_assets: bool = Field(default=False, alias="HARD_DELETE_ASSETS")
+    secret_recovery_window_days: int = Field(default=30, ge=7, le=30, alias="SECRET_RECOVERY_WINDOW_DAYS")
+    cmdb_dead_letter_queue_url: str | None = Field(default=None, alias="CMDB_DEAD_LETTER_QUEUE_URL")
+    cmdb_max_event_bytes: int = Field(default=65_536, ge=1024, le=262_144, alias="CMDB_MAX_EVENT_BYTES")
+
+    @property
+    def engines(self) -> dict[str, EngineProfile]:
+        """The built-in engine map with the operator's ENGINE_MAP merged over it."""
+        return {**DEFAULT_ENGINES, **{name.lower(): profile for name, profile in self.engine_map.items()}}
 
     @classmethod
     def from_env(cls, *required: str, environ: Mapping[str, str] | None = None) -> Self:

@@ -15,13 +15,15 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.@+=-]{0,127}$"
+MANAGED_LABEL = "dbguard"
 _LABEL = re.compile(r"^[^:,\s][^:,]{0,63}$")  # JumpServer labels are "key:value" strings
 
 
 class CmdbInstance(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=True)
 
-    id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:/-]+$")
+    # the id also becomes the value of the asset's `dbguard` label: no ':' or ',', at most 64 characters
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_./-]+$")
     name: str | None = Field(default=None, pattern=_NAME)
     engine: str | None = Field(default=None, min_length=1, max_length=32)
     host: str | None = Field(default=None, min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.:-]+$")
@@ -37,6 +39,10 @@ class CmdbInstance(BaseModel):
 
     @model_validator(mode="after")
     def _labels_fit_jumpserver(self) -> Self:
+        if MANAGED_LABEL in self.labels:
+            raise ValueError(
+                f"label {MANAGED_LABEL!r} is reserved: dbguard marks the assets it manages with it"
+            )
         for key, value in self.labels.items():
             if not _LABEL.match(key) or not _LABEL.match(value):
                 raise ValueError(f"label {key!r}: keys and values must be 1-64 characters without ':' or ','")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer
 
 from dbguard.engines import EngineProfile
+from dbguard.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from dbguard.registry.models import RegistryEntry
@@ -54,10 +55,16 @@ class ProxyEndpoint(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     host: str
-    default_port: int
+    default_port: int | None = None
 
     def port_for(self, profile: EngineProfile) -> int:
-        return profile.proxy_port or self.default_port
+        port = profile.proxy_port or self.default_port
+        if port is None:
+            raise ConfigurationError(
+                f"no DB proxy port for protocol {profile.protocol}: set proxyPort in EngineMap or "
+                "JumpServerProxyPort"
+            )
+        return port
 
 
 def shape_secret(

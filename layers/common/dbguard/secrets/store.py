@@ -22,6 +22,7 @@ CURRENT, PREVIOUS, PENDING = "AWSCURRENT", "AWSPREVIOUS", "AWSPENDING"
 @dataclass(frozen=True)
 class SecretVersions:
     arn: str
+    name: str
     current: str | None
     previous: str | None
     pending: str | None
@@ -40,6 +41,11 @@ class DatabaseSecrets:
     def name_of(self, database_name: str) -> str:
         return f"{self._prefix}/{database_name}"
 
+    def database_name(self, secret_name: str) -> str | None:
+        """The database a secret of ours belongs to; None for a secret outside the prefix."""
+        head = f"{self._prefix}/"
+        return secret_name[len(head) :] if secret_name.startswith(head) else None
+
     def versions(self, secret_id: str) -> SecretVersions | None:
         """Which version carries which label; None when the secret does not exist."""
         try:
@@ -54,6 +60,7 @@ class DatabaseSecrets:
                 labels[stage] = version_id
         return SecretVersions(
             arn=described["ARN"],
+            name=described["Name"],
             current=labels.get(CURRENT),
             previous=labels.get(PREVIOUS),
             pending=labels.get(PENDING),

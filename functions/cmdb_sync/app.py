@@ -1,0 +1,67 @@
+"""CMDB change events (EventBridge rule -> SQS) applied to JumpServer, the registry and secrets.
+
+A message that can never be applied (invalid, or rejected by a rule such as a name collision) goes
+to the dead-letter queue at once with its reason and is acknowledged; any other failure is reported
+as a batch item failure, so SQS retries it and, after maxReceiveCount receives, moves it to the DLQ.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from dbguard.cmdb.dead_letters import DeadLetters
+from dbguard.cmdb.parsing import parse_change
+from dbguard.cmdb.wiring import CMDB_SYNC_SETTINGS, build_cmdb_sync
+from dbguard.errors import InvalidInput, RejectedChange
+from dbguard.observability import logger, metrics, tracer
+from dbguard.settings import Settings
+
+settings = Settings.from_env(*CMDB_SYNC_SETTINGS)
+sync = build_cmdb_sync(settings)
+dead_letters = DeadLetters.create(settings.cmdb_dead_letter_queue_url)
+processor = BatchProcessor(event_type=EventType.SQS)
+
+_OUTCOME_METRICS = {
+    "registered": "DatabasesRegistered",
+    "updated": "DatabasesUpdated",
+    "retired": "DatabasesRetired",
+    "ignored_stale": "ChangesIgnoredStale",
+}
+
+
+def handle_record(record: SQSRecord) -> None:
+    try:
+        change = parse_change(record.body, settings.cmdb_max_event_bytes)
+        outcome = sync.apply(change)
+    except (InvalidInput, RejectedChange) as error:
+        _reject(record, str(error))
+        return
+    except Exception:
+        metrics.add_metric(name="ChangesFailed", unit=MetricUnit.Count, value=1)
+        logger.exception("CMDB change failed; SQS will retry it", extra={"message_id": record.message_id})
+        raise
+    metrics.add_metric(name=_OUTCOME_METRICS[outcome.value], unit=MetricUnit.Count, value=1)
+    logger.info(
+        "CMDB change applied",
+        extra={"outcome": outcome.value, "cmdb_id": change.instance.id, "version": change.version},
+    )
+
+
+def _reject(record: SQSRecord, reason: str) -> None:
+    dead_letters.send(record.body, reason, record.message_id)
+    metrics.add_metric(name="ChangesRejected", unit=MetricUnit.Count, value=1)
+    logger.error(
+        "CMDB change rejected; sent to the DLQ", extra={"message_id": record.message_id, "reason": reason}
+    )
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )

@@ -1,0 +1,42 @@
+"""Answering a CloudFormation custom resource request (the stack waits for this PUT)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import requests
+from pydantic import BaseModel, ConfigDict, Field
+
+_RESPONSE_TIMEOUT_SECONDS = 10
+
+
+class CustomResourceRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    request_type: Literal["Create", "Update", "Delete"] = Field(alias="RequestType")
+    response_url: str = Field(alias="ResponseURL")
+    stack_id: str = Field(alias="StackId")
+    request_id: str = Field(alias="RequestId")
+    logical_resource_id: str = Field(alias="LogicalResourceId")
+    physical_resource_id: str | None = Field(default=None, alias="PhysicalResourceId")
+    properties: dict[str, Any] = Field(default_factory=dict, alias="ResourceProperties")
+
+
+def respond(request: CustomResourceRequest, *, success: bool, reason: str, physical_id: str) -> None:
+    body = {
+        "Status": "SUCCESS" if success else "FAILED",
+        "Reason": reason[:3500],  # CloudFormation refuses responses over 4 KB
+        "PhysicalResourceId": request.physical_resource_id or physical_id,
+        "StackId": request.stack_id,
+        "RequestId": request.request_id,
+        "LogicalResourceId": request.logical_resource_id,
+    }
+    # the pre-signed S3 URL was signed without a content type: sending one breaks the signature
+    response = requests.put(
+        request.response_url,
+        data=json.dumps(body),
+        headers={"Content-Type": ""},
+        timeout=_RESPONSE_TIMEOUT_SECONDS,
+    )
+    response.raise_for_status()

@@ -1,0 +1,51 @@
+"""The database account JumpServer logs in with, read from the secret a CMDB event references.
+
+The secret follows the RDS convention (JSON with at least `username` and `password`). Its content
+never reaches a log line or an exception: errors name the secret's ARN and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from dbguard import aws
+from dbguard.dynamodb import error_code
+from dbguard.errors import RejectedChange
+
+_PERMANENT = ("ResourceNotFoundException", "AccessDeniedException", "InvalidRequestException")
+
+
+class DatabaseCredentials(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    username: str = Field(min_length=1, max_length=128)
+    password: SecretStr = Field(min_length=1, max_length=4096)
+
+
+class CredentialsReader:
+    def __init__(self, secretsmanager: Any) -> None:
+        self._client = secretsmanager
+
+    @classmethod
+    def create(cls) -> CredentialsReader:
+        return cls(aws.client("secretsmanager"))
+
+    def read(self, secret_arn: str) -> DatabaseCredentials:
+        try:
+            value = self._client.get_secret_value(SecretId=secret_arn)
+        except ClientError as error:
+            if error_code(error) in _PERMANENT:
+                raise RejectedChange(
+                    f"credentials secret {secret_arn} cannot be read ({error_code(error)}); "
+                    "check it exists and that dbguard may read it (CmdbCredentialsSecretPrefix)"
+                ) from None
+            raise
+        try:
+            return DatabaseCredentials.model_validate_json(value.get("SecretString") or "")
+        except ValidationError:
+            raise RejectedChange(
+                f"credentials secret {secret_arn} is not JSON with a non-empty 'username' and 'password'"
+            ) from None

@@ -1,0 +1,248 @@
+"""Apply one CMDB change to JumpServer, the registry and Secrets Manager.
+
+Changes arrive at least once and in any order. A change not newer than the version the registry
+recorded is ignored. A change is applied under the database's lease (so a rotation cannot run in
+between), and its version is recorded only once everything is done: a change that fails half-way
+is retried in full, and every step is idempotent, so a retry converges instead of duplicating.
+
+dbguard marks the assets it manages with the label `dbguard:<cmdb id>`. An asset of the same name
+without that label belongs to someone else and is never taken over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from dbguard.cmdb.credentials import CredentialsReader
+from dbguard.cmdb.models import MANAGED_LABEL, CmdbChange, CmdbInstance
+from dbguard.engines import EngineProfile
+from dbguard.errors import NameCollision, RejectedChange
+from dbguard.jumpserver.client import JumpServerClient
+from dbguard.jumpserver.errors import JumpServerNotFound, JumpServerOutcomeUnknown
+from dbguard.jumpserver.models import DatabaseAsset
+from dbguard.observability import logger
+from dbguard.registry.models import EntryStatus, JumpServerAccount, RegistryEntry
+from dbguard.registry.store import Registry
+from dbguard.rotation.rotator import Rotator
+from dbguard.secrets.store import DatabaseSecrets
+
+
+class SyncOutcome(StrEnum):
+    REGISTERED = "registered"
+    UPDATED = "updated"
+    RETIRED = "retired"
+    IGNORED_STALE = "ignored_stale"
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    node_path_template: str
+    account_name: str
+    account_template_id: str | None
+    hard_delete_assets: bool
+    secret_recovery_window_days: int
+    lease_seconds: int
+
+
+class CmdbSync:
+    def __init__(
+        self,
+        jumpserver: JumpServerClient,
+        registry: Registry,
+        secrets: DatabaseSecrets,
+        credentials: CredentialsReader,
+        rotator: Rotator,
+        engines: dict[str, EngineProfile],
+        options: SyncOptions,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._jumpserver = jumpserver
+        self._registry = registry
+        self._secrets = secrets
+        self._credentials = credentials
+        self._rotator = rotator
+        self._engines = engines
+        self._options = options
+        self._clock = clock
+
+    def apply(self, change: CmdbChange) -> SyncOutcome:
+        cmdb_id = change.instance.id
+        if self._registry.is_stale(cmdb_id, change.version):
+            return SyncOutcome.IGNORED_STALE
+        now = int(self._clock().timestamp())
+        with self._registry.lease(cmdb_id, now, self._options.lease_seconds):
+            existing = self._registry.get(cmdb_id)
+            if change.action == "delete":
+                outcome = self._retire(change, existing)
+            else:
+                outcome = self._upsert(change, existing)
+            if not self._registry.confirm_version(cmdb_id, change.version):
+                return SyncOutcome.IGNORED_STALE  # a newer change overtook this one mid-way
+        return outcome
+
+    # ------------------------------------------------------------------ upsert
+    def _upsert(self, change: CmdbChange, existing: RegistryEntry | None) -> SyncOutcome:
+        instance = change.instance
+        profile = self._profile(instance)
+        asset = self._place_asset(instance, profile, existing)
+        account = self._ensure_account(asset.id, instance)
+        self._jumpserver.ensure_permission(asset.id, account)
+        entry = RegistryEntry(
+            cmdb_id=instance.id,
+            name=instance.name,
+            status=EntryStatus.ACTIVE,
+            version=change.version,
+            changed_at=change.changed_at.isoformat(),
+            engine=instance.engine.lower(),
+            host=instance.host,
+            port=instance.port,
+            database=instance.database,
+            environment=instance.environment,
+            labels=instance.labels,
+            asset_id=asset.id,
+            account=account,
+            protocol=profile.protocol,
+        )
+        self._registry.save_cmdb_state(entry)
+        current = self._registry.get(instance.id)
+        if _needs_new_secret(existing, current):
+            self._rotator.rotate_under_lease(current)
+        first = existing is None or not existing.is_active
+        logger.info(
+            "database registered" if first else "database updated",
+            extra={"cmdb_id": instance.id, "database": instance.name, "asset_id": asset.id},
+        )
+        return SyncOutcome.REGISTERED if first else SyncOutcome.UPDATED
+
+    def _profile(self, instance: CmdbInstance) -> EngineProfile:
+        profile = self._engines.get(instance.engine.lower())
+        if profile is None:
+            known = ", ".join(sorted(self._engines))
+            raise RejectedChange(f"engine {instance.engine!r} is not in the engine map (known: {known})")
+        return profile
+
+    def _place_asset(
+        self, instance: CmdbInstance, profile: EngineProfile, existing: RegistryEntry | None
+    ) -> DatabaseAsset:
+        fields = self._asset_fields(instance, profile)
+        if existing is not None:
+            try:
+                return self._jumpserver.update_database(existing.asset_id, **fields)
+            except JumpServerNotFound:  # removed in JumpServer by hand (or hard-deleted): recreate
+                logger.warning("managed asset vanished; recreating", extra={"cmdb_id": instance.id})
+        found = self._managed_asset_named(instance)
+        if found is not None:
+            return self._jumpserver.update_database(found.id, **fields)
+        try:
+            return self._jumpserver.create_database(**fields)
+        except JumpServerOutcomeUnknown:
+            # the create may have been applied: look before anything is repeated
+            found = self._managed_asset_named(instance)
+            if found is None:
+                raise
+            return found
+
+    def _asset_fields(self, instance: CmdbInstance, profile: EngineProfile) -> dict[str, object]:
+        node_path = self._options.node_path_template.format(environment=instance.environment)
+        return {
+            "name": instance.name,
+            "address": instance.host,
+            "port": instance.port,
+            "db_name": instance.database,
+            "platform_id": self._jumpserver.platform_id(profile.platform),
+            "protocol": profile.protocol,
+            "node_id": self._jumpserver.ensure_node(node_path),
+            "labels": {**instance.labels, MANAGED_LABEL: instance.id},
+            "is_active": True,
+        }
+
+    def _managed_asset_named(self, instance: CmdbInstance) -> DatabaseAsset | None:
+        found = self._jumpserver.find_database(instance.name)
+        if found is None:
+            return None
+        if found.labels.get(MANAGED_LABEL) != instance.id:
+            raise NameCollision(
+                f"JumpServer already has an asset named {instance.name!r} (id {found.id}) that dbguard "
+                f"does not manage (no label {MANAGED_LABEL}:{instance.id}); rename one of them, or add "
+                "that label in JumpServer to hand the asset over to dbguard"
+            )
+        return found
+
+    def _ensure_account(self, asset_id: str, instance: CmdbInstance) -> JumpServerAccount:
+        name = self._options.account_name
+        if instance.credentials_secret_arn:
+            credentials = self._credentials.read(instance.credentials_secret_arn)
+            return self._jumpserver.ensure_account(
+                asset_id, name, username=credentials.username, secret=credentials.password
+            )
+        if self._options.account_template_id:
+            return self._jumpserver.ensure_account(
+                asset_id, name, template_id=self._options.account_template_id
+            )
+        raise RejectedChange(
+            f"{instance.id}: no instance.credentialsSecretArn in the event and no JumpServer account "
+            "template configured (JumpServerAccountTemplateId): dbguard has no credentials to register"
+        )
+
+    # ------------------------------------------------------------------ delete
+    def _retire(self, change: CmdbChange, existing: RegistryEntry | None) -> SyncOutcome:
+        if existing is None or not existing.is_active:
+            # nothing to undo; recording the version keeps a late, older upsert from reviving it
+            return SyncOutcome.RETIRED
+        self._retire_asset(existing.asset_id)
+        token_ids = [
+            existing.current_token_id, existing.previous_token_id, existing.pending_token_id,
+            *existing.retired_token_ids,
+        ]  # fmt: skip
+        for token_id in filter(None, token_ids):
+            self._expire_token(token_id)
+        self._secrets.schedule_deletion(
+            existing.secret_arn or self._secrets.name_of(existing.name),
+            self._options.secret_recovery_window_days,
+        )
+        retired = existing.model_copy(
+            update={
+                "status": EntryStatus.RETIRED,
+                "version": change.version,
+                "changed_at": change.changed_at.isoformat(),
+            }
+        )
+        self._registry.save_cmdb_state(retired)
+        self._registry.save_rotation_state(
+            existing.cmdb_id,
+            current_token_id=None,
+            current_token_expires_at=None,
+            previous_token_id=None,
+            pending_token_id=None,
+            retired_token_ids=None,
+        )
+        logger.info("database retired", extra={"cmdb_id": existing.cmdb_id, "database": existing.name})
+        return SyncOutcome.RETIRED
+
+    def _retire_asset(self, asset_id: str) -> None:
+        with suppress(JumpServerNotFound):  # already gone: the goal is reached
+            if self._options.hard_delete_assets:
+                self._jumpserver.delete_database(asset_id)
+            else:
+                self._jumpserver.deactivate_database(asset_id)
+
+    def _expire_token(self, token_id: str) -> None:
+        with suppress(JumpServerNotFound):  # already expired
+            self._jumpserver.expire_connection_token(token_id)
+
+
+def _needs_new_secret(before: RegistryEntry | None, after: RegistryEntry) -> bool:
+    """A first secret, or one whose content (asset, account, database name) no longer fits."""
+    if before is None or not before.is_active or after.current_token_id is None:
+        return True
+    return (before.asset_id, before.account, before.protocol, before.database, before.engine) != (
+        after.asset_id,
+        after.account,
+        after.protocol,
+        after.database,
+        after.engine,
+    )

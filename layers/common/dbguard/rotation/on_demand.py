@@ -1,0 +1,23 @@
+"""The on-demand rotation request (contract in DESIGN.md): `{"rotate": ["<name>", ...]}` or
+`{"rotate": "all"}`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_NAMES = 1000
+
+DatabaseName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class OnDemandRotation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rotate: Literal["all"] | Annotated[list[DatabaseName], Field(min_length=1, max_length=MAX_NAMES)]
+
+    @property
+    def names(self) -> list[str] | None:
+        """The databases asked for; None means every active one."""
+        return None if self.rotate == "all" else self.rotate

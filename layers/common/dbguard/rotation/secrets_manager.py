@@ -1,0 +1,46 @@
+"""Secrets Manager's own rotation protocol, so `aws secretsmanager rotate-secret` works on a
+dbguard secret: Secrets Manager labels a new version id AWSPENDING and calls the function once per
+step with it. There is no database password to set (JumpServer issues the token in createSecret),
+so setSecret has nothing to do.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dbguard.errors import InvalidInput
+from dbguard.registry.store import Registry
+from dbguard.rotation.rotator import Rotator
+from dbguard.secrets.store import DatabaseSecrets
+
+
+class RotationStep(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    step: Literal["createSecret", "setSecret", "testSecret", "finishSecret"] = Field(alias="Step")
+    secret_id: str = Field(alias="SecretId", min_length=1, max_length=2048)
+    version_id: str = Field(alias="ClientRequestToken", min_length=32, max_length=64)
+
+
+class SecretsManagerRotation:
+    def __init__(self, rotator: Rotator, registry: Registry, secrets: DatabaseSecrets) -> None:
+        self._rotator = rotator
+        self._registry = registry
+        self._secrets = secrets
+
+    def run(self, step: RotationStep) -> None:
+        versions = self._secrets.versions(step.secret_id)
+        if versions is None:
+            raise InvalidInput(f"secret {step.secret_id} does not exist")
+        database = self._secrets.database_name(versions.name)
+        entry = self._registry.by_name(database) if database else None
+        if entry is None or not entry.is_active:
+            raise InvalidInput(f"secret {versions.name} does not belong to an active dbguard database")
+        if step.step == "createSecret":
+            self._rotator.create_pending(entry, step.version_id)
+        elif step.step == "testSecret":
+            self._rotator.test_pending(entry, step.version_id)
+        elif step.step == "finishSecret":
+            self._rotator.finish(entry, step.version_id)
