@@ -62,6 +62,10 @@ run: venv ## the whole bundle on 127.0.0.1: embedded AWS (moto), API gateway, fu
 bench: venv ## performance ratios against baselines measured in the same run
 	$(BIN)/python -m bench
 
+.PHONY: schemas
+schemas: venv ## regenerate the JSON Schemas in docs/schemas/ from the models
+	$(BIN)/python scripts/generate_schemas.py
+
 .PHONY: events
 events: venv ## regenerate the sample events in events/
 	$(BIN)/python scripts/generate_events.py

@@ -121,7 +121,51 @@ def _generated_secret(secretsmanager: Any, spec: dict[str, Any]) -> str:
     return json.dumps(document)
 
 
+_QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "SqsManagedSseEnabled", "RedrivePolicy")
+
+
+def _create_queue(
+    template: Template, logical_id: str, properties: dict[str, Any], session: boto3.Session
+) -> None:
+    sqs = session.client("sqs")
+    name = properties.get("QueueName") or physical_name(template, logical_id)
+    attributes = {
+        key: json.dumps(value) if isinstance(value, dict) else str(value).lower() if isinstance(value, bool)
+        else str(value)
+        for key, value in properties.items() if key in _QUEUE_ATTRIBUTES
+    }  # fmt: skip
+    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    template.record(logical_id, url, Arn=arn, QueueName=name, QueueUrl=url)
+
+
+def _create_event_bus(
+    template: Template, logical_id: str, properties: dict[str, Any], session: boto3.Session
+) -> None:
+    arn = session.client("events").create_event_bus(Name=properties["Name"])["EventBusArn"]
+    template.record(logical_id, properties["Name"], Arn=arn, Name=properties["Name"])
+
+
+def _create_rule(
+    template: Template, logical_id: str, properties: dict[str, Any], session: boto3.Session
+) -> None:
+    """The rule and its targets: moto delivers matching put_events to SQS targets, as EventBridge does."""
+    events = session.client("events")
+    name = properties.get("Name") or physical_name(template, logical_id)
+    bus = properties.get("EventBusName", "default")
+    arn = events.put_rule(
+        Name=name, EventBusName=bus, EventPattern=json.dumps(properties["EventPattern"]), State="ENABLED"
+    )["RuleArn"]
+    targets = [{"Id": target["Id"], "Arn": target["Arn"]} for target in properties.get("Targets", [])]
+    if targets:
+        events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+    template.record(logical_id, f"{bus}|{name}", Arn=arn)
+
+
 _CREATORS: dict[str, Callable[[Template, str, dict[str, Any], boto3.Session], None]] = {
     "AWS::DynamoDB::Table": _create_table,
     "AWS::SecretsManager::Secret": _create_secret,
+    "AWS::SQS::Queue": _create_queue,
+    "AWS::Events::EventBus": _create_event_bus,
+    "AWS::Events::Rule": _create_rule,
 }

@@ -52,3 +52,8 @@ class RejectedChange(DbguardError):
 
 class NameCollision(RejectedChange):
     """The database's name is taken in JumpServer by an asset dbguard does not manage."""
+
+
+def describe_error(error: Exception) -> str:
+    """Exception text for logs and the registry; dbguard's exceptions never carry secret values."""
+    return f"{type(error).__name__}: {error}"[:500]

@@ -1,6 +1,5 @@
 """Every file in events/ is current and does what its name says when replayed."""
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -8,14 +7,11 @@ import boto3
 import pytest
 
 from dbguard_local.apigateway import policy_allows
+from tests.scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 EVENTS = REPO_ROOT / "events"
-_spec = importlib.util.spec_from_file_location(
-    "generate_events", REPO_ROOT / "scripts" / "generate_events.py"
-)
-generate_events = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(generate_events)
+generate_events = load_script("generate_events")
 
 INGEST = {
     "post-single-event.json": 201,

@@ -23,18 +23,50 @@ class CmdbInstance(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=True)
 
     # the id also becomes the value of the asset's `dbguard` label: no ':' or ',', at most 64 characters
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_./-]+$")
-    name: str | None = Field(default=None, pattern=_NAME)
-    engine: str | None = Field(default=None, min_length=1, max_length=32)
-    host: str | None = Field(default=None, min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.:-]+$")
+    id: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_./-]+$",
+        description="The CMDB's stable id of the instance.",
+    )
+    name: str | None = Field(
+        default=None,
+        pattern=_NAME,
+        description="Asset name in JumpServer; the secret is <SecretsPrefix>/<name>.",
+    )
+    engine: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        description="Key of the engine map: qhb, postgresql, mysql, ...",
+    )
+    host: str | None = Field(
+        default=None, min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Address JumpServer connects to (the database itself, not the proxy).",
+    )  # fmt: skip
     port: int | None = Field(default=None, ge=1, le=65535)
-    database: str | None = Field(default=None, min_length=1, max_length=128)
-    environment: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    labels: dict[str, str] = Field(default_factory=dict, max_length=32)
+    database: str | None = Field(
+        default=None, min_length=1, max_length=128, description="Database name (db_name in JumpServer)."
+    )
+    environment: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="Chooses the JumpServer node (NodePathTemplate).",
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=32,
+        description="Copied to the asset's labels; 'dbguard' is reserved.",
+        json_schema_extra={
+            "propertyNames": {"pattern": _LABEL.pattern, "not": {"const": MANAGED_LABEL}},
+            "additionalProperties": {"type": "string", "pattern": _LABEL.pattern},
+        },
+    )
     credentials_secret_arn: str | None = Field(
         default=None,
         alias="credentialsSecretArn",
         pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$",
+        description="Secret with JSON {username, password} of the database account JumpServer uses.",
     )
 
     @model_validator(mode="after")
@@ -53,11 +85,26 @@ UPSERT_REQUIRES = ("name", "engine", "host", "port", "database", "environment")
 
 
 class CmdbChange(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(
+        extra="ignore",
+        populate_by_name=True,
+        json_schema_extra={
+            "if": {"properties": {"action": {"const": "upsert"}}},
+            "then": {"properties": {"instance": {"required": ["id", *UPSERT_REQUIRES]}}},
+        },
+    )
 
-    action: Literal["upsert", "delete"]
-    version: int = Field(ge=0, le=2**53)
-    changed_at: datetime = Field(alias="changedAt")
+    action: Literal["upsert", "delete"] = Field(
+        description="upsert describes the whole instance; delete retires it."
+    )
+    version: int = Field(
+        ge=0,
+        le=2**53,
+        description="Increases with every change of the instance; older or equal ones are ignored.",
+    )
+    changed_at: datetime = Field(
+        alias="changedAt", description="When the CMDB recorded the change (ISO 8601)."
+    )
     instance: CmdbInstance
 
     @model_validator(mode="after")
@@ -72,4 +119,6 @@ class CmdbChange(BaseModel):
 class CmdbChangeEvent(EventBridgeModel):
     """The EventBridge envelope as it arrives in the SQS message body."""
 
+    # not used by dbguard, and absent from what some EventBridge emulators deliver (moto)
+    account: str | None = None
     detail: CmdbChange

@@ -20,13 +20,13 @@ from enum import StrEnum
 from dbguard.cmdb.credentials import CredentialsReader
 from dbguard.cmdb.models import MANAGED_LABEL, CmdbChange, CmdbInstance
 from dbguard.engines import EngineProfile
-from dbguard.errors import NameCollision, RejectedChange
+from dbguard.errors import NameCollision, RejectedChange, describe_error
 from dbguard.jumpserver.client import JumpServerClient
 from dbguard.jumpserver.errors import JumpServerNotFound, JumpServerOutcomeUnknown
 from dbguard.jumpserver.models import DatabaseAsset
 from dbguard.observability import logger
 from dbguard.registry.models import EntryStatus, JumpServerAccount, RegistryEntry
-from dbguard.registry.store import Registry
+from dbguard.registry.store import LeaseBusy, Registry
 from dbguard.rotation.rotator import Rotator
 from dbguard.secrets.store import DatabaseSecrets
 
@@ -70,6 +70,16 @@ class CmdbSync:
         self._clock = clock
 
     def apply(self, change: CmdbChange) -> SyncOutcome:
+        try:
+            return self._apply(change)
+        except LeaseBusy:
+            raise
+        except Exception as error:
+            with suppress(Exception):  # the error itself is what the caller must see
+                self._registry.record_sync_error(change.instance.id, describe_error(error))
+            raise
+
+    def _apply(self, change: CmdbChange) -> SyncOutcome:
         cmdb_id = change.instance.id
         if self._registry.is_stale(cmdb_id, change.version):
             return SyncOutcome.IGNORED_STALE

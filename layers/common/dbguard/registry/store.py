@@ -119,6 +119,21 @@ class Registry:
         """Record that change `version` is applied in full; False if a newer one already is."""
         return self._update(cmdb_id, {"version": version}, [], version_below=version, refusal_is_error=False)
 
+    def record_sync_error(self, cmdb_id: str, message: str) -> None:
+        """Note why the last CMDB change failed, on a registered database only (never creates one)."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=_key(cmdb_id),
+                UpdateExpression="SET lastSyncError = :message",
+                ConditionExpression="attribute_exists(#name)",
+                ExpressionAttributeNames={"#name": "name"},
+                ExpressionAttributeValues=to_item({":message": message[:1000]}),
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+
     # ---------------------------------------------------------------- the rotation's writes
     def save_rotation_state(self, cmdb_id: str, **changes: Any) -> None:
         """Set (or, with None, remove) rotation-owned attributes, e.g. current_token_id=..."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from dbguard.errors import describe_error
 from dbguard.observability import logger
 from dbguard.registry.models import RegistryEntry
 from dbguard.registry.store import LeaseBusy, Registry
@@ -81,7 +82,7 @@ class Rotator:
         except LeaseBusy as busy:
             return RotationResult(entry.name, Outcome.BUSY, str(busy))
         except Exception as error:  # one database's failure must never stop the others
-            message = _describe(error)
+            message = describe_error(error)
             logger.warning("rotation failed", extra={"database": entry.name, "error": message})
             self._registry.save_rotation_state(entry.cmdb_id, last_rotation_error=message)
             return RotationResult(entry.name, Outcome.FAILED, message)
@@ -280,7 +281,8 @@ class Rotator:
             self._registry.save_rotation_state(entry.cmdb_id, pending_token_id=None)
         except Exception as error:
             logger.warning(
-                "cleanup deferred to the next run", extra={"database": entry.name, "error": _describe(error)}
+                "cleanup deferred to the next run",
+                extra={"database": entry.name, "error": describe_error(error)},
             )
 
     def _expire_retired(self, entry: RegistryEntry) -> int:
@@ -298,12 +300,7 @@ class Rotator:
                 self._tokens.expire_connection_token(token_id)
             except Exception as error:
                 logger.warning(
-                    "token expiry deferred", extra={"token_id": token_id, "error": _describe(error)}
+                    "token expiry deferred", extra={"token_id": token_id, "error": describe_error(error)}
                 )
                 failed.append(token_id)
         return failed
-
-
-def _describe(error: Exception) -> str:
-    """Exception text for logs and the registry; dbguard's exceptions never carry secret values."""
-    return f"{type(error).__name__}: {error}"[:500]
