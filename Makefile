@@ -58,6 +58,10 @@ build: tools ## sam build (arm64 layer and functions into .aws-sam/)
 run: venv ## the whole bundle on 127.0.0.1: embedded AWS (moto), API gateway, functions
 	$(BIN)/python -m dbguard_local
 
+.PHONY: jumpserver-sim
+jumpserver-sim: venv ## a JumpServer simulator on 127.0.0.1 (JMS_SIM_PORT, JMS_SIM_VERSION v3|v4, JMS_SIM_TOKEN)
+	$(BIN)/python -m jumpserver_sim
+
 .PHONY: bench
 bench: venv ## performance ratios against baselines measured in the same run
 	$(BIN)/python -m bench

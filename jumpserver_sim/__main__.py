@@ -1,0 +1,34 @@
+"""`make jumpserver-sim`: a simulator on 127.0.0.1:$JMS_SIM_PORT until Ctrl-C."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import threading
+
+from jumpserver_sim import Simulator
+
+
+def main() -> None:
+    token = os.environ.get("JMS_SIM_TOKEN") or secrets.token_hex(20)
+    simulator = Simulator(
+        version=os.environ.get("JMS_SIM_VERSION", "v4"),
+        private_token=token,
+        port=int(os.environ.get("JMS_SIM_PORT", "8090")),
+    ).start()
+    print(f"JumpServer simulator ({simulator.version}) on {simulator.url}", flush=True)
+    print(f"  service user id: {simulator.service_user.id}", flush=True)
+    if "JMS_SIM_TOKEN" not in os.environ:
+        print(f"  private token:   {token}   (Authorization: Token <token>)", flush=True)
+    print("  control: POST /_sim/faults, POST /_sim/reset, GET /_sim/state. Ctrl-C stops.", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    simulator.stop()
+
+
+if __name__ == "__main__":
+    main()
