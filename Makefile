@@ -58,6 +58,11 @@ build: tools ## sam build (arm64 layer and functions into .aws-sam/)
 run: venv ## the whole bundle on 127.0.0.1: embedded AWS (moto), API gateway, functions
 	$(BIN)/python -m dbguard_local
 
+.PHONY: cmdb-event
+cmdb-event: venv ## put a CMDB change on the running local stack's bus: make cmdb-event FILE=events/samples/cmdb-upsert.json
+	@test -n "$(FILE)" || { echo "usage: make cmdb-event FILE=events/samples/cmdb-upsert.json" >&2; exit 2; }
+	$(BIN)/python scripts/send_cmdb_event.py $(FILE)
+
 .PHONY: jumpserver-sim
 jumpserver-sim: venv ## a JumpServer simulator on 127.0.0.1 (JMS_SIM_PORT, JMS_SIM_VERSION v3|v4, JMS_SIM_TOKEN)
 	$(BIN)/python -m jumpserver_sim

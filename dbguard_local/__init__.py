@@ -2,3 +2,11 @@
 
 Development and test tooling only; never deployed.
 """
+
+import sys
+from pathlib import Path
+
+# The shared package, as the functions see it in their layer (/opt/python in Lambda).
+_LAYER = str(Path(__file__).resolve().parents[1] / "layers" / "common")
+if _LAYER not in sys.path:
+    sys.path.append(_LAYER)

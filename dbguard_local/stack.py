@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -14,13 +15,17 @@ import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+from dbguard.rotation.policy import schedule_interval_seconds
 from dbguard_local.cfn import Template, load_template
+from dbguard_local.event_sources import Scheduler, SqsPoller, print_json
 from dbguard_local.functions import function_specs
 from dbguard_local.gateway import GatewayServer, RestApi
 from dbguard_local.resources import deploy
 from dbguard_local.worker import FunctionWorker, lambda_environment
+from jumpserver_sim import Simulator
 
 HOST = "127.0.0.1"
+DEMO_CREDENTIALS_SECRET_NAME = "cmdb/billing-qhb-01"  # noqa: S105 - a name, not a secret
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
@@ -30,26 +35,70 @@ class StackConfig:
     aws_port: int = 4566
     region: str = "eu-central-1"
     parameters: dict[str, str] = field(default_factory=dict)
+    jumpserver: JumpServerTarget = field(default_factory=lambda: JumpServerTarget())
+    rotation_interval_seconds: float | None = None  # None: the RotationSchedule's own rate
 
     @classmethod
     def from_env(cls) -> StackConfig:
-        """DBGUARD_GATEWAY_PORT, DBGUARD_AWS_PORT (0 = any free port), DBGUARD_PARAMETERS="Key=Value ..."."""
+        """DBGUARD_GATEWAY_PORT, DBGUARD_AWS_PORT (0 = any free port), DBGUARD_PARAMETERS="Key=Value ...",
+        DBGUARD_ROTATION_INTERVAL_SECONDS, and JUMPSERVER_* for a real JumpServer (docs/configuration.md)."""
         pairs = os.environ.get("DBGUARD_PARAMETERS", "").split()
+        interval = os.environ.get("DBGUARD_ROTATION_INTERVAL_SECONDS")
         return cls(
             gateway_port=int(os.environ.get("DBGUARD_GATEWAY_PORT", cls.gateway_port)),
             aws_port=int(os.environ.get("DBGUARD_AWS_PORT", cls.aws_port)),
             parameters=dict(pair.split("=", 1) for pair in pairs),
+            jumpserver=JumpServerTarget.from_env(),
+            rotation_interval_seconds=float(interval) if interval else None,
+        )
+
+
+@dataclass(frozen=True)
+class JumpServerTarget:
+    """A real JumpServer (JUMPSERVER_URL and its credentials) or, by default, the simulator."""
+
+    url: str | None = None
+    credentials: dict[str, str] = field(default_factory=dict)
+    simulator_version: str = "v4"
+
+    @classmethod
+    def from_env(cls) -> JumpServerTarget:
+        names = {"private_token": "JUMPSERVER_PRIVATE_TOKEN", "access_key_id": "JUMPSERVER_ACCESS_KEY_ID",
+                 "access_key_secret": "JUMPSERVER_ACCESS_KEY_SECRET"}  # fmt: skip
+        credentials = {key: os.environ[name] for key, name in names.items() if os.environ.get(name)}
+        return cls(
+            url=os.environ.get("JUMPSERVER_URL") or None,
+            credentials=credentials,
+            simulator_version=os.environ.get("DBGUARD_JUMPSERVER_VERSION", "v4"),
         )
 
 
 class LocalStack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
-        self.template = Template(load_template(), parameters=config.parameters, region=config.region)
+        self.jumpserver = self._jumpserver()
+        self.template = Template(load_template(), parameters=self._parameters(), region=config.region)
         self.workers: dict[str, FunctionWorker] = {}
+        self.pollers: dict[str, SqsPoller] = {}
+        self.schedulers: dict[str, Scheduler] = {}
         self._servers: list[Any] = []
         self.aws_endpoint = ""
         self.api_url = ""
+
+    def _jumpserver(self) -> Simulator | None:
+        if self.config.jumpserver.url:
+            return None
+        return Simulator(self.config.jumpserver.simulator_version, private_token=secrets.token_hex(20))
+
+    def _parameters(self) -> dict[str, str]:
+        if self.jumpserver is None:
+            return {"JumpServerUrl": self.config.jumpserver.url, **self.config.parameters}
+        self.jumpserver.start()
+        return {"JumpServerUrl": self.jumpserver.url, "JumpServerProxyHost": HOST, **self.config.parameters}
+
+    @property
+    def jumpserver_url(self) -> str:
+        return self.template.parameters["JumpServerUrl"]
 
     def start(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
@@ -70,6 +119,9 @@ class LocalStack:
         }
         os.environ.update(aws)  # this process creates the resources through the same endpoint
         deploy(self.template, boto3.Session(region_name=self.config.region))
+        self._store_jumpserver_credentials()
+        if self.jumpserver is not None:
+            self._create_demo_credentials()
         for logical_id, spec in function_specs(self.template).items():
             worker = FunctionWorker(
                 spec, lambda_environment(spec, aws), self.config.region, self.template.account_id
@@ -80,16 +132,59 @@ class LocalStack:
         gateway = GatewayServer((HOST, self.config.gateway_port), api, _print_access_log)
         self._serve(gateway)
         self.api_url = f"http://{HOST}:{gateway.server_port}/{api.stage}"
+        self._start_event_sources()
+
+    def _store_jumpserver_credentials(self) -> None:
+        """Fill the credentials secret the template created (JumpServerCredentialsSecretArn empty)."""
+        if not self.template.is_created("JumpServerCredentialsSecret"):
+            return
+        credentials = (
+            {"private_token": self.jumpserver.private_token}
+            if self.jumpserver
+            else self.config.jumpserver.credentials
+        )
+        boto3.client("secretsmanager").put_secret_value(
+            SecretId=self.template.physical_ids["JumpServerCredentialsSecret"],
+            SecretString=json.dumps(credentials),
+        )
+
+    def _create_demo_credentials(self) -> None:
+        """The database account the sample CMDB events reference (events/samples/cmdb-upsert.json)."""
+        boto3.client("secretsmanager").create_secret(
+            Name=DEMO_CREDENTIALS_SECRET_NAME,
+            SecretString=json.dumps({"username": "billing_app", "password": secrets.token_urlsafe(18)}),
+        )
+
+    def _start_event_sources(self) -> None:
+        sqs = boto3.client("sqs")
+        for logical_id, spec in function_specs(self.template).items():
+            for source in spec.events.values():
+                if source["Type"] == "SQS":
+                    self.pollers[logical_id] = SqsPoller(
+                        spec, source["Properties"], sqs, self.invoke, print_json
+                    )
+                elif source["Type"] == "Schedule":
+                    rate = schedule_interval_seconds(source["Properties"]["Schedule"]) or 3600
+                    interval = self.config.rotation_interval_seconds or rate
+                    self.schedulers[logical_id] = Scheduler(
+                        spec, interval, self.invoke, print_json, self.template.account_id, self.config.region
+                    )
+        for source in [*self.pollers.values(), *self.schedulers.values()]:
+            source.start()
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         return self.workers[logical_id].invoke(event)
 
     def stop(self) -> None:
+        for source in [*self.pollers.values(), *self.schedulers.values()]:
+            source.stop()
         for server in reversed(self._servers):
             server.shutdown()
             server.server_close()
         for worker in self.workers.values():
             worker.stop()
+        if self.jumpserver is not None:
+            self.jumpserver.stop()
 
     def ingest_url(self) -> str:
         secret_arn = self.workers["AuditAuthorizerFunction"].spec.environment["INGEST_TOKEN_SECRET_ARN"]

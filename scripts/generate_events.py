@@ -16,7 +16,17 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "layers" / "common")]
 
 from dbguard_local.apigateway import authorizer_event, proxy_event  # noqa: E402
-from tests.samples import body_of, connection_event, ddl_event  # noqa: E402
+from tests.samples import (  # noqa: E402
+    body_of,
+    cmdb_change,
+    connection_event,
+    custom_resource_request,
+    ddl_event,
+    eventbridge_event,
+    rotation_step,
+    scheduled_event,
+    sqs_event,
+)
 
 EVENTS = REPO_ROOT / "events"
 REGION = "eu-central-1"
@@ -44,6 +54,53 @@ def ingest_request(body: bytes | None, token: str | None = SAMPLE_TOKEN) -> dict
     return event
 
 
+SAMPLE_SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:123456789012:secret:dbguard/db/billing-qhb-01-Xy12Zw"
+SAMPLE_VERSION_ID = "4d1c9b2e-8f6a-4c3d-9e7b-1a2b3c4d5e6f"
+
+
+def cmdb_batch(*details: Any) -> dict[str, Any]:
+    return sqs_event(*(json.dumps(eventbridge_event(detail)) for detail in details))
+
+
+def cmdb_samples() -> dict[str, Any]:
+    upsert, moved = cmdb_change(version=17), cmdb_change(version=18, host="10.1.2.4", port=5433)
+    return {
+        "samples/cmdb-upsert.json": upsert,
+        "samples/cmdb-update-address.json": moved,
+        "samples/cmdb-delete.json": cmdb_change("delete", 19),
+        "cmdb_sync/upsert.json": cmdb_batch(upsert),
+        "cmdb_sync/update-address.json": cmdb_batch(moved),
+        "cmdb_sync/delete.json": cmdb_batch(cmdb_change("delete", 19)),
+        "cmdb_sync/replayed-and-stale.json": cmdb_batch(upsert, moved, upsert),
+        "cmdb_sync/invalid-in-batch.json": sqs_event("not json", json.dumps(eventbridge_event(upsert))),
+    }
+
+
+def rotation_samples() -> dict[str, Any]:
+    steps = {
+        f"token_rotation/secretsmanager-{step}.json": rotation_step(
+            step, SAMPLE_SECRET_ARN, SAMPLE_VERSION_ID
+        )
+        for step in ("createSecret", "setSecret", "testSecret", "finishSecret")
+    }
+    response_url = "https://cloudformation-custom-resource-response-eucentral1.s3.amazonaws.com/presigned"
+    check = custom_resource_request(
+        "Create",
+        response_url,
+        RotationSchedule="rate(1 hour)",
+        RotationWindowSeconds="604800",
+        JumpServerTokenLifetimeSeconds="2592000",
+        ConsumerCacheSeconds="300",
+    )
+    return {
+        "token_rotation/scheduled.json": scheduled_event(),
+        "token_rotation/on-demand-named.json": {"rotate": ["billing-qhb-01"]},
+        "token_rotation/on-demand-all.json": {"rotate": "all"},
+        "token_rotation/settings-check.json": check,
+        **steps,
+    }
+
+
 def samples() -> dict[str, Any]:
     base64_event = ingest_request(None)
     base64_event.update(body=base64.b64encode(body_of(ddl_event())).decode(), isBase64Encoded=True)
@@ -67,6 +124,8 @@ def samples() -> dict[str, Any]:
         "audit_authorizer/request-missing-token.json": authorizer_event(
             ingest_request(None, token=None), REGION
         ),
+        **cmdb_samples(),
+        **rotation_samples(),
     }
 
 

@@ -60,7 +60,8 @@ CMDB_DATABASE_PASSWORD = "cmdb-Db-Pa55-7e21c"  # the value tests look for in cap
 
 
 def credentials_secret_arn(name: str) -> str:
-    return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:{name}-AbCdEf"
+    """A partial ARN (no random suffix): Secrets Manager resolves it by name."""
+    return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:{name}"
 
 
 def cmdb_instance(**overrides: Any) -> dict[str, Any]:
