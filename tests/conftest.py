@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable, Iterator
 from types import ModuleType
 
@@ -15,6 +16,7 @@ from moto import mock_aws
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.functions import FunctionSpec, LambdaContext, function_specs, load_handler_module
 from dbguard_local.resources import deploy
+from jumpserver_sim import Simulator
 
 REGION = "eu-central-1"
 
@@ -96,3 +98,48 @@ def _forget_previous_cold_start(service: str) -> None:
     service_logger.handlers.clear()
     for attribute in ("init", "powertools_handler"):
         service_logger.__dict__.pop(attribute, None)
+
+
+# --------------------------------------------------------------------------- JumpServer simulator
+JMS_PRIVATE_TOKEN = "5f0c7e2a9b1d4c3e8a6f0b2d4e6a8c0e1f3b5d7a"  # 40 hex, like JumpServer's private tokens
+
+
+class _Clock:
+    """The simulator's clock: real time plus whatever a test skips forward."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def jms_clock() -> _Clock:
+    return _Clock()
+
+
+@pytest.fixture
+def make_jumpserver_sim(jms_clock: _Clock) -> Iterator[Callable[..., Simulator]]:
+    """Start simulators, stopped at teardown: make_jumpserver_sim("v3", access_keys={...})."""
+    started: list[Simulator] = []
+
+    def make(version: str = "v4", **options) -> Simulator:
+        options.setdefault("private_token", JMS_PRIVATE_TOKEN)
+        options.setdefault("clock", jms_clock)
+        simulator = Simulator(version, **options).start()
+        started.append(simulator)
+        return simulator
+
+    yield make
+    for simulator in started:
+        simulator.stop()
+
+
+@pytest.fixture(params=["v3", "v4"])
+def jumpserver_sim(request: pytest.FixtureRequest, make_jumpserver_sim) -> Simulator:
+    """A simulator of each version in turn, accepting JMS_PRIVATE_TOKEN."""
+    return make_jumpserver_sim(request.param)
