@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, Json, ValidationError
 
@@ -30,6 +30,25 @@ class Settings(BaseModel):
     ingest_retry_after_seconds: int = Field(default=5, ge=1, le=3600, alias="INGEST_RETRY_AFTER_SECONDS")
     ingest_token_secret_arn: str | None = Field(default=None, alias="INGEST_TOKEN_SECRET_ARN")
     ingest_token_cache_seconds: int = Field(default=60, ge=0, le=3600, alias="INGEST_TOKEN_CACHE_SECONDS")
+
+    # --- JumpServer client (cmdb_sync, token_rotation)
+    jumpserver_url: str | None = Field(
+        default=None, pattern=r"^https?://[^\s/]+(/.*)?$", alias="JUMPSERVER_URL"
+    )
+    jumpserver_credentials_secret_arn: str | None = Field(
+        default=None, alias="JUMPSERVER_CREDENTIALS_SECRET_ARN"
+    )
+    jumpserver_org_id: str = Field(default="00000000-0000-0000-0000-000000000002", alias="JUMPSERVER_ORG_ID")
+    jumpserver_version: Literal["auto", "v3", "v4"] = Field(default="auto", alias="JUMPSERVER_VERSION")
+    jumpserver_timeout_seconds: float = Field(default=5.0, gt=0, le=60, alias="JUMPSERVER_TIMEOUT_SECONDS")
+    jumpserver_max_retries: int = Field(default=3, ge=0, le=10, alias="JUMPSERVER_MAX_RETRIES")
+    jumpserver_platform_ids: Json[dict[str, int]] = Field(
+        default_factory=dict, alias="JUMPSERVER_PLATFORM_IDS"
+    )
+    jumpserver_use_admin_tokens: bool = Field(default=False, alias="JUMPSERVER_USE_ADMIN_TOKENS")
+    jumpserver_credentials_cache_seconds: int = Field(
+        default=300, ge=0, le=3600, alias="JUMPSERVER_CREDENTIALS_CACHE_SECONDS"
+    )
 
     # --- registry of managed databases and their secrets (cmdb_sync, token_rotation)
     registry_table_name: str | None = Field(default=None, alias="REGISTRY_TABLE_NAME")

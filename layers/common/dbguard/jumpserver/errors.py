@@ -1,0 +1,89 @@
+"""What can go wrong talking to JumpServer, as a small hierarchy callers can act on.
+
+Messages carry JumpServer's `detail`/`code` and field names with their messages, never a request
+body, a header or a token value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dbguard.errors import DbguardError
+
+
+class JumpServerError(DbguardError):
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
+                 fields: dict[str, list[str]] | None = None) -> None:  # fmt: skip
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.fields = fields or {}
+
+
+class JumpServerAuthError(JumpServerError):
+    """401/403: the credentials are wrong, or the service user lacks a role."""
+
+
+class JumpServerNotFound(JumpServerError):
+    """404: the object does not exist (or, for tokens, is expired or not the caller's)."""
+
+
+class JumpServerRejected(JumpServerError):
+    """400 and other refusals of the request itself: repeating it will not help."""
+
+
+class JumpServerPermissionMissing(JumpServerRejected):
+    """`perm_account_invalid`: no asset permission covers the asset, account and protocol."""
+
+
+class JumpServerThrottled(JumpServerError):
+    """429 after the retries allowed; `retry_after` seconds is what JumpServer asked for."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message, status=429, code="throttled")
+        self.retry_after = retry_after
+
+
+class JumpServerUnavailable(JumpServerError):
+    """Unreachable, timing out or answering 5xx after the retries allowed."""
+
+
+class JumpServerOutcomeUnknown(JumpServerUnavailable):
+    """A POST that may or may not have been applied (timeout or 5xx after it was sent): it is
+    never repeated blindly; the caller looks before trying again."""
+
+
+def error_from_response(status: int, body: Any, what: str) -> JumpServerError:
+    """Map a JumpServer error response (its documented shapes) to an exception."""
+    detail, code, fields = _parse(body)
+    message = f"JumpServer refused {what}: HTTP {status}"
+    if code:
+        message += f" {code}"
+    if detail:
+        message += f": {detail}"
+    if fields:
+        message += ": " + "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
+    if status in (401, 403):
+        return JumpServerAuthError(message, status=status, code=code)
+    if status == 404:
+        return JumpServerNotFound(message, status=status, code=code)
+    if code == "perm_account_invalid":
+        return JumpServerPermissionMissing(message, status=status, code=code)
+    if status >= 500:
+        return JumpServerUnavailable(message, status=status, code=code)
+    return JumpServerRejected(message, status=status, code=code, fields=fields)
+
+
+def _parse(body: Any) -> tuple[str | None, str | None, dict[str, list[str]]]:
+    if isinstance(body, list):  # non-field errors: ["Account already exists"]
+        return "; ".join(str(item) for item in body)[:300], None, {}
+    if not isinstance(body, dict):
+        return None, None, {}
+    if "detail" in body or "code" in body or "error" in body:
+        detail = body.get("detail") or body.get("error")
+        return (str(detail)[:300] if detail else None), body.get("code"), {}
+    fields = {
+        str(name): [str(item)[:200] for item in (messages if isinstance(messages, list) else [messages])]
+        for name, messages in body.items()
+    }
+    return None, None, fields

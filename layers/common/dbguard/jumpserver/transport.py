@@ -1,0 +1,142 @@
+"""HTTP to JumpServer: timeouts on every call, retries only where repeating is safe.
+
+Retried with exponential backoff and jitter: connection failures, 429 (after its Retry-After) and
+502/503/504, on GET/PATCH/PUT/DELETE. A POST is retried only when it certainly was not applied
+(refused connection, 429); after a timeout or a 5xx it raises JumpServerOutcomeUnknown. A 401 reads
+the credentials again once (a rotated key) and repeats the request.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from urllib3.exceptions import NewConnectionError
+
+from dbguard.jumpserver.auth import CredentialsSource
+from dbguard.jumpserver.errors import (
+    JumpServerError,
+    JumpServerOutcomeUnknown,
+    JumpServerThrottled,
+    JumpServerUnavailable,
+    error_from_response,
+)
+from dbguard.observability import logger
+
+IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE", "OPTIONS"})
+RETRYABLE_STATUS = frozenset({502, 503, 504})
+MAX_RETRY_AFTER_SECONDS = 30.0
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 8.0
+
+
+class Transport:
+    def __init__(
+        self,
+        base_url: str,
+        credentials: CredentialsSource,
+        *,
+        org_id: str,
+        timeout_seconds: float,
+        max_retries: int,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._credentials = credentials
+        self._timeout = timeout_seconds
+        self._max_retries = max_retries
+        self._sleep = sleep
+        self._session = session or requests.Session()
+        self._session.headers.update(
+            {"Accept": "application/json", "Accept-Language": "en", "X-JMS-ORG": org_id}
+        )
+
+    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                json: Any = None, what: str = "the request") -> Any:  # fmt: skip
+        """The parsed JSON body of a 2xx answer (None when empty); raises a JumpServerError."""
+        response = self._send(method, path, params, json, what)
+        if response.status_code == 401:  # the key may have been rotated: read it again, once
+            response = self._send(method, path, params, json, what, refresh=True)
+        body = _json(response)
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, body, what)
+        return body
+
+    def status_of(self, method: str, path: str, what: str) -> int:
+        """Only the status (version detection); still authenticated and retried."""
+        return self._send(method, path, None, None, what).status_code
+
+    def _send(self, method: str, path: str, params: Any, body: Any, what: str, refresh: bool = False):
+        auth = self._credentials.get(refresh=refresh).auth()
+        url = f"{self._base_url}{path}"
+        for attempt in range(self._max_retries + 1):
+            last = attempt == self._max_retries
+            try:
+                response = self._session.request(
+                    method, url, params=params, json=body, auth=auth, timeout=self._timeout
+                )
+            except requests.RequestException as error:
+                if not _retry_safe(method, error) or last:
+                    raise _unreachable(method, error, what) from None
+                self._back_off(attempt, what, type(error).__name__)
+                continue
+            if response.status_code == 429:
+                wait = _retry_after(response)
+                if last:
+                    raise JumpServerThrottled(f"JumpServer throttled {what} (429)", wait)
+                self._back_off(attempt, what, "429", wait)
+                continue
+            if response.status_code in RETRYABLE_STATUS and method in IDEMPOTENT and not last:
+                self._back_off(attempt, what, str(response.status_code))
+                continue
+            if response.status_code >= 500 and method not in IDEMPOTENT:
+                raise JumpServerOutcomeUnknown(
+                    f"JumpServer answered {response.status_code} to {what}; it may or may not be done",
+                    status=response.status_code,
+                )
+            return response
+        raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
+
+    def _back_off(self, attempt: int, what: str, reason: str, wait: float | None = None) -> None:
+        delay = wait if wait is not None else min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
+        delay *= random.uniform(1.0, 1.25)  # noqa: S311 - jitter, not cryptography
+        logger.warning("JumpServer retry", extra={"what": what, "reason": reason, "delay_s": round(delay, 2)})
+        self._sleep(delay)
+
+
+def _retry_safe(method: str, error: requests.RequestException) -> bool:
+    """Idempotent calls always; a POST only if it can not have reached JumpServer."""
+    if method in IDEMPOTENT:
+        return True
+    cause = error.args[0] if error.args else None
+    return isinstance(error, requests.ConnectTimeout) or isinstance(
+        getattr(cause, "reason", None), NewConnectionError
+    )
+
+
+def _unreachable(method: str, error: requests.RequestException, what: str) -> JumpServerError:
+    if method not in IDEMPOTENT and not _retry_safe(method, error):
+        return JumpServerOutcomeUnknown(
+            f"JumpServer did not answer {what} ({type(error).__name__}); it may be done"
+        )
+    return JumpServerUnavailable(f"JumpServer is unreachable for {what} ({type(error).__name__})")
+
+
+def _retry_after(response: requests.Response) -> float:
+    try:
+        return min(max(float(response.headers.get("Retry-After", "1")), 0.0), MAX_RETRY_AFTER_SECONDS)
+    except ValueError:
+        return 1.0
+
+
+def _json(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None  # a proxy's HTML error page

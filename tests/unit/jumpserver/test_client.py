@@ -1,0 +1,228 @@
+"""The JumpServer client over real HTTP against the simulator, v3 and v4."""
+
+import json
+import logging
+
+import boto3
+import pytest
+from pydantic import SecretStr
+
+from dbguard.jumpserver.auth import CredentialsSource
+from dbguard.jumpserver.client import JumpServerClient
+from dbguard.jumpserver.errors import (
+    JumpServerAuthError,
+    JumpServerOutcomeUnknown,
+    JumpServerPermissionMissing,
+    JumpServerRejected,
+    JumpServerThrottled,
+    JumpServerUnavailable,
+)
+from dbguard.jumpserver.transport import Transport
+from tests.conftest import JMS_PRIVATE_TOKEN
+
+ACCOUNT_PASSWORD = "acct-Pa55-must-not-leak-41"
+ACCESS_KEY = ("3f1c0d6e-1b2a-4c5d-8e9f-0a1b2c3d4e5f", "access-secret-must-not-leak-77")
+
+
+class Sleeps(list):
+    def __call__(self, seconds):
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps():
+    return Sleeps()
+
+
+@pytest.fixture
+def credentials_secret(aws):
+    client = boto3.client("secretsmanager")
+    arn = client.create_secret(Name="jms", SecretString=json.dumps({"private_token": JMS_PRIVATE_TOKEN}))[
+        "ARN"
+    ]
+    return client, arn
+
+
+def make_client(sim, credentials_secret, sleeps, *, timeout=2.0, retries=3, **options):
+    client, arn = credentials_secret
+    transport = Transport(
+        sim.url, CredentialsSource(client, arn, 300), org_id="00000000-0000-0000-0000-000000000002",
+        timeout_seconds=timeout, max_retries=retries, sleep=sleeps,
+    )  # fmt: skip
+    platform_ids = {"PostgreSQL": 20} if sim.version == "v3" else {}
+    return JumpServerClient(transport, platform_ids=platform_ids, **options)
+
+
+@pytest.fixture
+def client(jumpserver_sim, credentials_secret, sleeps):
+    return make_client(jumpserver_sim, credentials_secret, sleeps)
+
+
+def register(client, name="billing-qhb-01"):
+    asset = client.create_database(
+        name=name, address="10.1.2.3", port=5432, db_name="billing", is_active=True,
+        platform_id=client.platform_id("PostgreSQL"), protocol="postgresql",
+        node_id=client.ensure_node("dbguard/prod"), labels={"dbguard": "c-1", "team": "b"},
+    )  # fmt: skip
+    account = client.ensure_account(asset.id, "dbguard", username="svc", secret=SecretStr(ACCOUNT_PASSWORD))
+    return asset, account
+
+
+def test_version_is_detected(client, jumpserver_sim):
+    assert client.version == jumpserver_sim.version
+
+
+def test_the_whole_registration_and_token_lifecycle(client, jumpserver_sim, jms_clock):
+    asset, account = register(client)
+    assert asset.labels == {"dbguard": "c-1", "team": "b"}  # both label formats read the same
+    assert client.find_database("billing-qhb-01").id == asset.id
+    with pytest.raises(JumpServerPermissionMissing):
+        client.create_connection_token(asset.id, account, "postgresql")
+    client.ensure_permission(asset.id, account)
+    client.ensure_permission(asset.id, account)  # idempotent
+    assert len(jumpserver_sim.store.permissions) == 1
+    token = client.create_connection_token(asset.id, account, "postgresql")
+    sent = jumpserver_sim.requests[-1].body["account"]
+    assert sent == (account.name if jumpserver_sim.version == "v3" else account.id)
+    reusable = client.make_token_reusable(token.id)
+    assert reusable.value.get_secret_value() == token.value.get_secret_value()
+    jms_clock.advance(3600)  # past the one-time 300 s
+    assert client.get_connection_token(token.id).is_expired is False
+    client.expire_connection_token(token.id)
+    assert client.get_connection_token(token.id) is None
+    client.expire_connection_token(token.id)  # already expired: done, not an error
+    assert client.get_connection_token("not-a-uuid") is None
+
+
+def test_updates_reach_jumpserver_and_accounts_are_not_duplicated(client, jumpserver_sim):
+    asset, account = register(client)
+    client.update_database(asset.id, address="10.9.9.9", port=6432, protocol="postgresql")
+    stored = jumpserver_sim.store.assets[asset.id]
+    assert (stored.address, stored.protocols) == ("10.9.9.9", [{"name": "postgresql", "port": 6432}])
+    again = client.ensure_account(
+        asset.id, "dbguard", username="svc", secret=SecretStr("new-" + ACCOUNT_PASSWORD)
+    )
+    assert again == account
+    assert len(jumpserver_sim.store.accounts) == 1
+    assert jumpserver_sim.store.accounts[account.id].secret == "new-" + ACCOUNT_PASSWORD
+    client.deactivate_database(asset.id)
+    assert client.get_database(asset.id).is_active is False
+    client.delete_database(asset.id)
+    assert client.find_database("billing-qhb-01") is None
+
+
+def test_validation_errors_carry_the_fields(client):
+    register(client)
+    with pytest.raises(JumpServerRejected) as raised:
+        register(client)
+    assert raised.value.fields == {"name": ["This field must be unique."]}
+
+
+def test_pagination_goes_past_the_200_row_cut(client, jumpserver_sim):
+    node = client.ensure_node("many")
+    for index in range(230):
+        client.create_database(
+            name=f"db-{index}", address="10.0.0.1", port=3306, platform_id=client.platform_id("MySQL"),
+            protocol="mysql", node_id=node, labels={},
+        )  # fmt: skip
+    assert len(list(client.list_databases())) == 230
+
+
+def test_v3_hidden_postgresql_needs_the_configured_id(make_jumpserver_sim, credentials_secret, sleeps):
+    client = make_client(make_jumpserver_sim("v3"), credentials_secret, sleeps)
+    client._platform_ids = {}
+    with pytest.raises(Exception, match="JumpServerPlatformIds"):
+        client.platform_id("PostgreSQL")
+
+
+def test_admin_tokens_skip_the_permission_on_v4(make_jumpserver_sim, credentials_secret, sleeps):
+    sim = make_jumpserver_sim("v4")
+    client = make_client(sim, credentials_secret, sleeps, use_admin_tokens=True)
+    asset, account = register(client)
+    client.ensure_permission(asset.id, account)
+    assert not sim.store.permissions
+    assert client.create_connection_token(asset.id, account, "postgresql").id
+
+
+def test_429_waits_for_retry_after_then_succeeds(client, jumpserver_sim, sleeps):
+    jumpserver_sim.faults(throttle_next=2, retry_after_seconds=3)
+    assert client.current_user_id() == jumpserver_sim.service_user.id
+    assert len(sleeps) == 2
+    assert all(3 <= delay <= 3.75 for delay in sleeps)
+
+
+def test_a_429_storm_gives_up_with_throttled(client, jumpserver_sim):
+    jumpserver_sim.faults(throttle_next=100)
+    with pytest.raises(JumpServerThrottled):
+        client.current_user_id()
+
+
+def test_5xx_is_retried_on_reads_but_a_post_is_never_repeated(client, jumpserver_sim, sleeps):
+    asset, account = register(client)
+    client.ensure_permission(asset.id, account)
+    jumpserver_sim.faults(fail_next=2)
+    assert client.get_database(asset.id).id == asset.id
+    assert len(sleeps) == 2
+    assert client.version  # detected before the failure is armed
+    jumpserver_sim.faults(fail_next=1)
+    tokens_before = len(jumpserver_sim.store.tokens)
+    with pytest.raises(JumpServerOutcomeUnknown):
+        client.create_connection_token(asset.id, account, "postgresql")
+    assert len(jumpserver_sim.store.tokens) == tokens_before
+
+
+def test_timeouts_are_retried_then_reported(make_jumpserver_sim, credentials_secret, sleeps):
+    sim = make_jumpserver_sim("v4")
+    client = make_client(sim, credentials_secret, sleeps, timeout=0.3, retries=1)
+    sim.faults(hang_next=1, hang_seconds=1.0)
+    assert client.current_user_id() == sim.service_user.id  # the second attempt answers
+    sim.faults(hang_next=5, hang_seconds=1.0)
+    client._user_id = None
+    with pytest.raises(JumpServerUnavailable):
+        client.current_user_id()
+
+
+def test_a_rotated_credential_is_read_again_on_401(make_jumpserver_sim, credentials_secret, sleeps):
+    sim = make_jumpserver_sim("v3", private_token="old-token-" + "0" * 30)
+    secretsmanager, arn = credentials_secret
+    secretsmanager.put_secret_value(
+        SecretId=arn, SecretString=json.dumps({"private_token": sim.private_token})
+    )
+    client = make_client(sim, credentials_secret, sleeps)
+    client.current_user_id()
+    sim.private_token = JMS_PRIVATE_TOKEN  # rotated in JumpServer, then in the secret
+    secretsmanager.put_secret_value(
+        SecretId=arn, SecretString=json.dumps({"private_token": JMS_PRIVATE_TOKEN})
+    )
+    client._user_id = None
+    assert client.current_user_id() == sim.service_user.id
+    sim.private_token = "x" * 40  # and a key nobody updated fails clearly
+    client._user_id = None
+    with pytest.raises(JumpServerAuthError):
+        client.current_user_id()
+
+
+def test_access_key_signature_auth(make_jumpserver_sim, credentials_secret, sleeps):
+    sim = make_jumpserver_sim("v4", private_token=None, access_keys=dict([ACCESS_KEY]))
+    secretsmanager, arn = credentials_secret
+    document = {"access_key_id": ACCESS_KEY[0], "access_key_secret": ACCESS_KEY[1]}
+    secretsmanager.put_secret_value(SecretId=arn, SecretString=json.dumps(document))
+    assert make_client(sim, credentials_secret, sleeps).current_user_id() == sim.service_user.id
+
+
+def test_no_secret_reaches_logs_or_errors(client, jumpserver_sim, caplog, capsys):
+    caplog.set_level(logging.INFO)  # botocore's own DEBUG lines show API responses, secrets included
+    asset, account = register(client)
+    jumpserver_sim.faults(throttle_next=1, fail_next=1)
+    client.ensure_permission(asset.id, account)
+    token = client.make_token_reusable(client.create_connection_token(asset.id, account, "postgresql").id)
+    errors = []
+    for call in (lambda: register(client), lambda: client.create_connection_token(asset.id, account, "ssh")):
+        try:
+            call()
+        except Exception as error:
+            errors.append(str(error))
+    captured = capsys.readouterr()
+    text = caplog.text + captured.out + captured.err + " ".join(errors) + repr(token)
+    for secret in (ACCOUNT_PASSWORD, JMS_PRIVATE_TOKEN, token.value.get_secret_value()):
+        assert secret not in text
