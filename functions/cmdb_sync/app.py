@@ -22,7 +22,9 @@ from dbguard.settings import Settings
 settings = Settings.from_env(*CMDB_SYNC_SETTINGS)
 sync = build_cmdb_sync(settings)
 dead_letters = DeadLetters.create(settings.cmdb_dead_letter_queue_url)
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every change failed is still a partial response: SQS retries each message on its own
+# count towards the DLQ, and a JumpServer outage does not look like a crashing function.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 _OUTCOME_METRICS = {
     "registered": "DatabasesRegistered",

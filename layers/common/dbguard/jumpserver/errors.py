@@ -56,7 +56,7 @@ class JumpServerOutcomeUnknown(JumpServerUnavailable):
 def error_from_response(status: int, body: Any, what: str) -> JumpServerError:
     """Map a JumpServer error response (its documented shapes) to an exception."""
     detail, code, fields = _parse(body)
-    message = f"JumpServer refused {what}: HTTP {status}"
+    message = f"JumpServer answered HTTP {status} to {what}"
     if code:
         message += f" {code}"
     if detail:
