@@ -210,3 +210,13 @@ def test_the_rule_queue_and_dlq_deliver_as_deployed(world, load_function, monkey
     assert receives == 5  # CmdbMaxReceiveCount
     (letter,) = world.dead_letters()
     assert json.loads(letter["Body"])["detail"]["version"] == 18
+
+
+@pytest.mark.parametrize(
+    "name", ["upsert", "update-address", "delete", "replayed-and-stale", "invalid-in-batch"]
+)
+def test_sample_events_replay(world, cmdb_sync, name):
+    from tests.unit.functions.test_sample_events import CMDB_SYNC, load
+
+    result = cmdb_sync.invoke(load(f"cmdb_sync/{name}.json"))
+    assert len(result["batchItemFailures"]) == CMDB_SYNC[f"{name}.json"]

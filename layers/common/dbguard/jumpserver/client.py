@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from dbguard.errors import ConfigurationError
 from dbguard.jumpserver.auth import CredentialsSource
-from dbguard.jumpserver.errors import JumpServerNotFound, JumpServerRejected
+from dbguard.jumpserver.errors import JumpServerNotFound, JumpServerRejected, JumpServerUnavailable
 from dbguard.jumpserver.models import ConnectionToken, DatabaseAsset
 from dbguard.jumpserver.transport import Transport
 from dbguard.registry.models import JumpServerAccount
@@ -75,6 +75,10 @@ class JumpServerClient:
         """v3 or v4: only v4 serves the client-versions setting (no endpoint reports the release)."""
         if self._version is None:
             status = self._http.status_of("GET", "/api/v1/settings/client/versions/", "version detection")
+            if status not in (200, 404):  # an outage must not pass for v3 (accounts by name, ...)
+                raise JumpServerUnavailable(
+                    f"JumpServer answered HTTP {status} to version detection", status=status
+                )
             self._version = "v4" if status == 200 else "v3"
         return self._version
 

@@ -54,16 +54,17 @@ class RotationRunner:
         return report
 
     def _rotate_all(self, entries: list[RegistryEntry], has_time: Callable[[], bool]) -> RunReport:
+        """Results in the order the databases were started (most urgent first)."""
         report = RunReport()
-        running: set[Future[RotationResult]] = set()
+        started: list[Future[RotationResult]] = []
         with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="rotate") as pool:
             for position, entry in enumerate(entries):
+                running = [future for future in started if not future.done()]
+                if len(running) >= self._concurrency:
+                    wait(running, return_when=FIRST_COMPLETED)
                 if not has_time():
                     report.deferred = [later.name for later in entries[position:]]
                     break
-                if len(running) >= self._concurrency:
-                    finished, running = wait(running, return_when=FIRST_COMPLETED)
-                    report.results.extend(future.result() for future in finished)
-                running.add(pool.submit(self._rotator.rotate, entry))
-            report.results.extend(future.result() for future in wait(running).done)
+                started.append(pool.submit(self._rotator.rotate, entry))
+        report.results = [future.result() for future in started]
         return report
