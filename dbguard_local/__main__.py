@@ -11,6 +11,13 @@ from dbguard_local.stack import LocalStack, StackConfig
 
 def banner(stack: LocalStack) -> str:
     ingest_url = stack.ingest_url()
+    jumpserver = (
+        f"simulator ({stack.jumpserver.version}) at {stack.jumpserver_url} (state: GET /_sim/state)"
+        if stack.jumpserver
+        else f"{stack.jumpserver_url} (real server, credentials from JUMPSERVER_* variables)"
+    )
+    scheduler = stack.schedulers.get("TokenRotationFunction")
+    schedule = f"the schedule runs every {scheduler.interval_seconds:g} s" if scheduler else "no schedule"
     return f"""
 dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
 
@@ -31,6 +38,18 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
     export AWS_ENDPOINT_URL={stack.aws_endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \\
            AWS_DEFAULT_REGION={stack.config.region}
     aws dynamodb scan --table-name {stack.template.physical_ids["AuditEventsTable"]}
+
+  JumpServer: {jumpserver}
+
+  Register a database from the CMDB (then see the asset in JumpServer and its secret):
+    make cmdb-event FILE=events/samples/cmdb-upsert.json
+    aws secretsmanager get-secret-value --secret-id dbguard/db/billing-qhb-01
+  Rotate its token now ({schedule}):
+    aws lambda invoke --endpoint-url {stack.lambda_endpoint} \\
+        --function-name {stack.workers["TokenRotationFunction"].spec.name} \\
+        --cli-binary-format raw-in-base64-out --payload '{{"rotate": ["billing-qhb-01"]}}' /dev/stdout
+  Retire it:
+    make cmdb-event FILE=events/samples/cmdb-delete.json
 
   Stop with Ctrl-C.
 """.rstrip()

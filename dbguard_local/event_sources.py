@@ -124,7 +124,7 @@ class Scheduler:
         region: str,
     ) -> None:
         self._spec = spec
-        self._interval = interval_seconds
+        self.interval_seconds = interval_seconds
         self._invoke = invoke
         self._log = log
         self._account_id = account_id
@@ -159,7 +159,7 @@ class Scheduler:
         }
 
     def _run(self) -> None:
-        while not self._stopping.wait(self._interval):
+        while not self._stopping.wait(self.interval_seconds):
             try:
                 result = self.fire()
                 summary = {key: value for key, value in (result or {}).items() if key != "results"}

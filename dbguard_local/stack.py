@@ -20,6 +20,7 @@ from dbguard_local.cfn import Template, load_template
 from dbguard_local.event_sources import Scheduler, SqsPoller, print_json
 from dbguard_local.functions import function_specs
 from dbguard_local.gateway import GatewayServer, RestApi
+from dbguard_local.lambda_api import LambdaApiServer
 from dbguard_local.resources import deploy
 from dbguard_local.worker import FunctionWorker, lambda_environment
 from jumpserver_sim import Simulator
@@ -33,6 +34,7 @@ LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
 class StackConfig:
     gateway_port: int = 3000
     aws_port: int = 4566
+    lambda_port: int = 3001
     region: str = "eu-central-1"
     parameters: dict[str, str] = field(default_factory=dict)
     jumpserver: JumpServerTarget = field(default_factory=lambda: JumpServerTarget())
@@ -47,6 +49,7 @@ class StackConfig:
         return cls(
             gateway_port=int(os.environ.get("DBGUARD_GATEWAY_PORT", cls.gateway_port)),
             aws_port=int(os.environ.get("DBGUARD_AWS_PORT", cls.aws_port)),
+            lambda_port=int(os.environ.get("DBGUARD_LAMBDA_PORT", cls.lambda_port)),
             parameters=dict(pair.split("=", 1) for pair in pairs),
             jumpserver=JumpServerTarget.from_env(),
             rotation_interval_seconds=float(interval) if interval else None,
@@ -84,6 +87,7 @@ class LocalStack:
         self._servers: list[Any] = []
         self.aws_endpoint = ""
         self.api_url = ""
+        self.lambda_endpoint = ""
 
     def _jumpserver(self) -> Simulator | None:
         if self.config.jumpserver.url:
@@ -132,6 +136,10 @@ class LocalStack:
         gateway = GatewayServer((HOST, self.config.gateway_port), api, _print_access_log)
         self._serve(gateway)
         self.api_url = f"http://{HOST}:{gateway.server_port}/{api.stage}"
+        names = {worker.spec.name: logical_id for logical_id, worker in self.workers.items()}
+        lambda_api = LambdaApiServer((HOST, self.config.lambda_port), names, self.invoke)
+        self._serve(lambda_api)
+        self.lambda_endpoint = f"http://{HOST}:{lambda_api.server_port}"
         self._start_event_sources()
 
     def _store_jumpserver_credentials(self) -> None:

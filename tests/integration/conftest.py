@@ -41,10 +41,18 @@ class RunningStack:
     def aws_endpoint(self) -> str:
         return self.banner_value(r"AWS_ENDPOINT_URL=(http://127\.0\.0\.1:\d+)")
 
-    def aws_client(self, service: str):
+    @property
+    def lambda_endpoint(self) -> str:
+        return self.banner_value(r"--endpoint-url (http://127\.0\.0\.1:\d+)")
+
+    @property
+    def jumpserver_url(self) -> str:
+        return self.banner_value(r"JumpServer: simulator \(v\d\) at (http://127\.0\.0\.1:\d+)")
+
+    def aws_client(self, service: str, endpoint_url: str | None = None):
         return boto3.client(
             service,
-            endpoint_url=self.aws_endpoint,
+            endpoint_url=endpoint_url or self.aws_endpoint,
             region_name="eu-central-1",
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
@@ -84,8 +92,14 @@ def _live_in_session(session_id: int) -> list[int]:
 
 
 def start_stack(**environment: str) -> RunningStack:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "DBGUARD_"))}
-    env.update({"DBGUARD_GATEWAY_PORT": "0", "DBGUARD_AWS_PORT": "0", **environment})
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "DBGUARD_", "JUMPSERVER_"))
+    }
+    env.update(
+        {"DBGUARD_GATEWAY_PORT": "0", "DBGUARD_AWS_PORT": "0", "DBGUARD_LAMBDA_PORT": "0", **environment}
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "dbguard_local"],
         cwd=REPO_ROOT,
