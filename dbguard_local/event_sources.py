@@ -24,20 +24,15 @@ Invoke = Callable[[str, dict[str, Any]], Any]
 LOCAL_RETRY_SECONDS = 2
 
 
-class SqsPoller:
-    def __init__(
-        self, spec: FunctionSpec, source: dict[str, Any], sqs: Any, invoke: Invoke, log: Callable
-    ) -> None:
+class _Loop:
+    """A daemon thread running `_run` until stopped."""
+
+    def __init__(self, spec: FunctionSpec, invoke: Invoke, log: Callable, kind: str) -> None:
         self._spec = spec
-        self._queue_arn = source["Queue"]
-        self._batch_size = min(int(source.get("BatchSize", 10)), 10)
-        self._reports_failures = "ReportBatchItemFailures" in source.get("FunctionResponseTypes", [])
-        self._sqs = sqs
         self._invoke = invoke
         self._log = log
-        self._queue_url = sqs.get_queue_url(QueueName=self._queue_arn.rsplit(":", 1)[1])["QueueUrl"]
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"sqs-{spec.logical_id}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"{kind}-{spec.logical_id}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -45,6 +40,21 @@ class SqsPoller:
     def stop(self) -> None:
         self._stopping.set()
         self._thread.join(5)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class SqsPoller(_Loop):
+    def __init__(
+        self, spec: FunctionSpec, source: dict[str, Any], sqs: Any, invoke: Invoke, log: Callable
+    ) -> None:
+        super().__init__(spec, invoke, log, "sqs")
+        self._queue_arn = source["Queue"]
+        self._batch_size = min(int(source.get("BatchSize", 10)), 10)
+        self._reports_failures = "ReportBatchItemFailures" in source.get("FunctionResponseTypes", [])
+        self._sqs = sqs
+        self._queue_url = sqs.get_queue_url(QueueName=self._queue_arn.rsplit(":", 1)[1])["QueueUrl"]
 
     def poll_once(self, wait_seconds: int = 1) -> int:
         """Deliver one batch; returns how many messages it held."""
@@ -113,7 +123,7 @@ class SqsPoller:
         }
 
 
-class Scheduler:
+class Scheduler(_Loop):
     def __init__(
         self,
         spec: FunctionSpec,
@@ -123,21 +133,10 @@ class Scheduler:
         account_id: str,
         region: str,
     ) -> None:
-        self._spec = spec
+        super().__init__(spec, invoke, log, "schedule")
         self.interval_seconds = interval_seconds
-        self._invoke = invoke
-        self._log = log
         self._account_id = account_id
         self._region = region
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"schedule-{spec.logical_id}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._thread.join(5)
 
     def fire(self) -> Any:
         """One scheduled invocation now (also what `make run`'s timer does)."""
