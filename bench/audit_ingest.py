@@ -14,9 +14,17 @@ import os
 
 import boto3
 
-from bench.harness import FAKE_AWS, import_seconds, per_call_seconds, report, stub_http, template_function
+from bench.harness import (
+    FAKE_AWS,
+    cold_start,
+    import_seconds,
+    per_call_seconds,
+    report,
+    stub_http,
+    template_function,
+)
 from dbguard_local.apigateway import proxy_event
-from dbguard_local.functions import LambdaContext, load_handler_module
+from dbguard_local.functions import LambdaContext
 from tests.samples import body_of, connection_event
 
 CALLS, ROUNDS, IMPORT_RUNS = 300, 7, 7
@@ -25,7 +33,7 @@ CALLS, ROUNDS, IMPORT_RUNS = 300, 7, 7
 def run() -> dict[str, float]:
     spec = template_function("AuditIngestFunction")
     os.environ.update({**spec.environment, **FAKE_AWS, "POWERTOOLS_LOG_LEVEL": "WARNING"})
-    module = load_handler_module(spec)
+    module = cold_start(spec)
     stub_http(module.store._dynamodb)
     context = LambdaContext(spec, "eu-central-1", "123456789012")
     table = spec.environment["AUDIT_TABLE_NAME"]

@@ -10,12 +10,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
 from dbguard_local.cfn import Template, load_template
-from dbguard_local.functions import FunctionSpec, function_specs
+from dbguard_local.functions import FunctionSpec, function_specs, load_handler_module
 from dbguard_local.resources import name_resources
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +35,14 @@ def template_function(logical_id: str) -> FunctionSpec:
     template = Template(load_template())
     name_resources(template)
     return function_specs(template)[logical_id]
+
+
+def cold_start(spec: FunctionSpec) -> ModuleType:
+    """The handler imported as a new Lambda container would: the shared package imported anew, after
+    the function's environment is set (another benchmark may have imported it with other settings)."""
+    for name in [name for name in sys.modules if name == "dbguard" or name.startswith("dbguard.")]:
+        del sys.modules[name]
+    return load_handler_module(spec)
 
 
 def stub_http(client: Any, body: dict[str, Any] | None = None) -> None:

@@ -215,7 +215,8 @@ def test_settings_that_leave_a_gap_fail_the_deployment(world, load_function, clo
 
 def test_bad_invocations_get_a_clear_error_and_change_nothing(world, databases, rotation):
     before = world.secret()
-    for event in ({"rotate": []}, {"rotate": "everything"}, {"rotate": [""]}, {"hello": 1}):
+    oversized = {"rotate": [f"db-{i}" for i in range(1001)]}
+    for event in ({"rotate": []}, {"rotate": "everything"}, {"rotate": [""]}, {"hello": 1}, oversized):
         with pytest.raises(Exception, match=r"invalid on-demand rotation request|unrecognised event"):
             rotation.invoke(event)
     assert world.secret() == before
@@ -253,3 +254,18 @@ def test_sample_events_replay(world, databases, rotation, cloudformation):
         with pytest.raises(Exception, match="does not exist"):
             rotation.invoke(load(f"token_rotation/secretsmanager-{step}.json"))
     assert len(TOKEN_ROTATION) == 8
+
+
+def test_duplicated_names_rotate_once(world, databases, rotation):
+    result = rotate(rotation, "billing-qhb-01", "billing-qhb-01")
+    assert [item["name"] for item in result["results"]] == ["billing-qhb-01"]
+
+
+def test_secrets_manager_steps_out_of_order_change_nothing(world, databases, rotation):
+    arn = world.describe_secret()["ARN"]
+    before = world.describe_secret()["VersionIdsToStages"]
+    version = str(uuid.uuid4())
+    for step in ("finishSecret", "testSecret"):  # before createSecret: there is no such version
+        with pytest.raises(Exception):  # noqa: B017, PT011 - Secrets Manager's own error for the version
+            rotation.invoke(rotation_step(step, arn, version))
+    assert world.describe_secret()["VersionIdsToStages"] == before
