@@ -21,7 +21,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from dbguard_local.apigateway import API_ID, authorizer_event, method_arn, policy_allows, proxy_event
 from dbguard_local.cfn import Template
+from dbguard_local.errors import GatewayRefusal
 from dbguard_local.functions import function_specs
+from dbguard_local.sigv4 import SigV4Verifier
 from dbguard_local.worker import FunctionFailed, FunctionTimedOut
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's own limit
@@ -52,17 +54,18 @@ class GatewayAnswer:
     body: bytes
 
 
-class GatewayRefusal(Exception):
-    def __init__(self, kind: str, status: int, message: str | None) -> None:
-        super().__init__(message)
-        self.kind, self.status, self.message = kind, status, message
-
-
 class RestApi:
     """Everything a request goes through between the socket and the function."""
 
-    def __init__(self, template: Template, logical_id: str, invoke: Callable[[str, dict], Any]) -> None:
+    def __init__(
+        self,
+        template: Template,
+        logical_id: str,
+        invoke: Callable[[str, dict], Any],
+        iam_credentials: tuple[str, str] = ("testing", "testing"),
+    ) -> None:
         properties = template.resolve(template.resources[logical_id]["Properties"])
+        self._iam = SigV4Verifier(*iam_credentials, template.region, template.account_id)
         self.stage = properties["StageName"]
         self._region = template.region
         self._invoke = invoke
@@ -93,6 +96,8 @@ class RestApi:
                 source_ip=source_ip,
             )
             self._check_resource_policy(route, path, source_ip)
+            if route.auth == IAM:
+                event["requestContext"]["identity"].update(self._iam.verify(method, url, headers, body))
             event["requestContext"]["authorizer"] = self._authorize(route, event)
             return self._integrate(route, event)
         except GatewayRefusal as refusal:
@@ -126,10 +131,8 @@ class RestApi:
             )
 
     def _authorize(self, route: Route, event: dict[str, Any]) -> dict[str, Any] | None:
-        if route.auth is None:
+        if route.auth in (None, IAM):
             return None
-        if route.auth == IAM:
-            return self._authorize_iam(event)
         authorizer = self._authorizers[route.auth]
         identity = _identity(authorizer, event)
         if identity is None:
@@ -141,10 +144,6 @@ class RestApi:
                 "ACCESS_DENIED", 403, "User is not authorized to access this resource with an explicit deny"
             )
         return {"principalId": answer.get("principalId"), **(answer.get("context") or {})}
-
-    def _authorize_iam(self, event: dict[str, Any]) -> dict[str, Any] | None:
-        # Replaced by SigV4 verification when the IAM-protected query routes arrive.
-        raise GatewayRefusal("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
 
     def _cached(self, authorizer: Authorizer, identity: tuple) -> dict | None:
         with self._cache_lock:

@@ -57,3 +57,7 @@ class NameCollision(RejectedChange):
 def describe_error(error: Exception) -> str:
     """Exception text for logs and the registry; dbguard's exceptions never carry secret values."""
     return f"{type(error).__name__}: {error}"[:500]
+
+
+class InvalidQuery(InvalidInput):
+    """A query the API cannot run as asked (bad filter, inverted range, foreign cursor): 400."""

@@ -13,9 +13,39 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, Field
 
-from dbguard.errors import InvalidInput, MalformedInput, PayloadTooLarge, Problem, StorageUnavailable
+from dbguard.errors import (
+    InvalidInput,
+    InvalidQuery,
+    MalformedInput,
+    PayloadTooLarge,
+    Problem,
+    StorageUnavailable,
+)
 from dbguard.observability import logger, metrics
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="where: a dotted/indexed path, or a parameter name")
+    msg: str = Field(description="what is wrong with it")
+
+
+class ErrorBody(BaseModel):
+    msg: str = Field(description="what went wrong, readable by a person")
+    errors: list[FieldError] = Field(description="one entry per problem found; may be empty")
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+
+
+# The error answers every route can give, for the OpenAPI document.
+ERROR_RESPONSES: dict[int, dict[str, Any]] = {
+    400: _error("Bad input: the request is malformed or a filter is invalid"),
+    404: _error("No such route or object"),
+    503: _error("Storage is busy or unavailable; retry after Retry-After seconds"),
+}
 
 
 def json_response(status: HTTPStatus, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -45,7 +75,7 @@ def request_body(event: Any) -> bytes:
 def _status_of(error: InvalidInput) -> HTTPStatus:
     if isinstance(error, PayloadTooLarge):
         return HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-    if isinstance(error, MalformedInput):
+    if isinstance(error, (MalformedInput, InvalidQuery)):
         return HTTPStatus.BAD_REQUEST
     return HTTPStatus.UNPROCESSABLE_ENTITY
 

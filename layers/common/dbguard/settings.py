@@ -29,6 +29,7 @@ class Settings(BaseModel):
     )  # Lambda's synchronous payload limit is 6 MB
     ingest_retry_after_seconds: int = Field(default=5, ge=1, le=3600, alias="INGEST_RETRY_AFTER_SECONDS")
     ingest_token_secret_arn: str | None = Field(default=None, alias="INGEST_TOKEN_SECRET_ARN")
+    query_cursor_secret_arn: str | None = Field(default=None, alias="QUERY_CURSOR_SECRET_ARN")
     ingest_token_cache_seconds: int = Field(default=60, ge=0, le=3600, alias="INGEST_TOKEN_CACHE_SECONDS")
 
     # --- JumpServer client (cmdb_sync, token_rotation)
