@@ -75,6 +75,10 @@ bench: venv ## performance ratios against baselines measured in the same run
 schemas: venv ## regenerate the JSON Schemas in docs/schemas/ from the models
 	$(BIN)/python scripts/generate_schemas.py
 
+.PHONY: openapi
+openapi: venv ## regenerate docs/openapi.json from the functions' resolvers
+	AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local $(BIN)/python scripts/generate_openapi.py
+
 .PHONY: events
 events: venv ## regenerate the sample events in events/
 	$(BIN)/python scripts/generate_events.py

@@ -5,15 +5,15 @@ from __future__ import annotations
 import time
 from http import HTTPStatus
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dbguard.audit.ingest import IngestResult, ingest_events
+from dbguard.audit.ingest import IngestAnswer, IngestBatchAnswer, ingest_events
 from dbguard.audit.parsing import parse_body
 from dbguard.audit.store import AuditStore
-from dbguard.http_api import json_response, register_error_handlers, request_body
+from dbguard.http_api import ERROR_RESPONSES, json_response, register_error_handlers, request_body
 from dbguard.observability import logger, metrics, tracer
 from dbguard.settings import Settings
 
@@ -23,8 +23,21 @@ app = APIGatewayRestResolver()
 register_error_handlers(app)
 
 
-@app.post("/audit/events")
-def post_events() -> Response:
+@app.post(
+    "/audit/events",
+    summary="Store qhb_audit events exactly once",
+    description="One qhb_audit event, or a JSON array of up to 100; the ingest token goes in ?token=.",
+    responses={
+        200: {"description": "Every event was stored before: nothing written",
+              "content": {"application/json": {"model": IngestAnswer | IngestBatchAnswer}}},
+        201: {"description": "Stored (for an array: at least one event)",
+              "content": {"application/json": {"model": IngestAnswer | IngestBatchAnswer}}},
+        413: ERROR_RESPONSES[400] | {"description": "The body is too large or holds over 100 events"},
+        422: ERROR_RESPONSES[400] | {"description": "Valid JSON, but not valid qhb_audit events"},
+        **ERROR_RESPONSES,
+    },
+)  # fmt: skip
+def post_events():
     parsed = parse_body(request_body(app.current_event), settings.max_request_bytes)
     results = ingest_events(parsed.events, store, time.time_ns() // 1_000_000, settings.audit_retention_days)
     stored = sum(not result.duplicate for result in results)
@@ -32,20 +45,8 @@ def post_events() -> Response:
     metrics.add_metric(name="EventsDuplicate", unit=MetricUnit.Count, value=len(results) - stored)
     logger.info("audit events accepted", extra={"stored": stored, "ids": [result.id for result in results]})
     status = HTTPStatus.CREATED if stored else HTTPStatus.OK
-    if not parsed.is_batch:
-        return json_response(status, _result_body(results[0]))
-    return json_response(
-        status,
-        {
-            "results": [_result_body(r) for r in results],
-            "stored": stored,
-            "duplicates": len(results) - stored,
-        },
-    )
-
-
-def _result_body(result: IngestResult) -> dict[str, object]:
-    return {"id": result.id, "duplicate": result.duplicate}
+    answer = IngestBatchAnswer.of(results) if parsed.is_batch else IngestBatchAnswer.of(results).results[0]
+    return json_response(status, answer.model_dump())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

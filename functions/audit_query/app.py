@@ -13,6 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parameters import get_secret
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from dbguard.audit.csv_export import to_csv
@@ -20,8 +21,15 @@ from dbguard.audit.cursor import CursorCodec
 from dbguard.audit.filters import DEFAULT_LIMIT, MAX_LIMIT, EventFilters
 from dbguard.audit.query import AuditSearch, EventPage, StoredEvent
 from dbguard.audit.reader import AuditReader
-from dbguard.errors import InvalidQuery, Problem
-from dbguard.http_api import ERROR_RESPONSES, error_response, json_response, register_error_handlers
+from dbguard.dynamodb import RETRYABLE_CODES, error_code
+from dbguard.errors import InvalidQuery, Problem, StorageUnavailable
+from dbguard.http_api import (
+    ERROR_RESPONSES,
+    error_response,
+    json_response,
+    register_error_handlers,
+    storage_unavailable,
+)
 from dbguard.observability import logger, metrics, tracer
 from dbguard.settings import Settings
 from dbguard.validation import field_path, problems_from
@@ -75,17 +83,17 @@ def list_events(
 
 
 @app.get(
-    "/audit/events/<event_id>",
+    "/audit/events/<id>",
     summary="One audit event by its id",
     responses={200: {"description": "The event", "content": {"application/json": {"model": StoredEvent}}},
                **ERROR_RESPONSES},
 )  # fmt: skip
 def get_event(
-    event_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="32 hex digits")],
+    id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="32 hex digits")],
 ):
-    stored = search.get(event_id)
+    stored = search.get(id)
     if stored is None:
-        return error_response(HTTPStatus.NOT_FOUND, f"no audit event {event_id}")
+        return error_response(HTTPStatus.NOT_FOUND, f"no audit event {id}")
     return json_response(HTTPStatus.OK, stored.model_dump(by_alias=True))
 
 
@@ -105,6 +113,16 @@ def _filters() -> EventFilters:
     except ValidationError as error:
         problems = problems_from(error)
         raise InvalidQuery("; ".join(f"{p.field}: {p.message}" for p in problems), problems) from None
+
+
+@app.exception_handler(ClientError)
+def _storage_error(error: ClientError) -> Response:
+    if error_code(error) not in RETRYABLE_CODES:
+        raise error
+    retry_after = settings.ingest_retry_after_seconds
+    return storage_unavailable(
+        StorageUnavailable(f"DynamoDB refused the read ({error_code(error)})", retry_after)
+    )
 
 
 @app.exception_handler(RequestValidationError)

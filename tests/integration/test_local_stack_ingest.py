@@ -82,3 +82,27 @@ def test_ctrl_c_stops_everything_and_a_second_run_starts_at_once():
         again.process.send_signal(signal.SIGTERM)
         assert again.process.wait(timeout=30) == 0
     assert processes_in_session(again.process.pid, settle_seconds=5) == []
+
+
+def signed_get(url: str, credentials=("testing", "testing")):
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method="GET", url=url)
+    SigV4Auth(Credentials(*credentials), "execute-api", "eu-central-1").add_auth(request)
+    return requests.get(url, headers=dict(request.headers), timeout=30)
+
+
+def test_events_are_queried_back_with_sigv4_only(running_stack):
+    post(running_stack.ingest_url, body_of(ddl_event(Datetime=1_785_222_000_000, userLogin="query_me")))
+    base = running_stack.ingest_url.split("?")[0]
+    url = f"{base}?userLogin=query_me&from=1785221000000&to=1785223000000"
+    answer = signed_get(url)
+    assert answer.status_code == 200, answer.text
+    (found,) = answer.json()["events"]
+    assert found["event"]["userLogin"] == "query_me"
+    assert signed_get(f"{base}/{found['id']}").json()["id"] == found["id"]
+    assert requests.get(url, timeout=30).status_code == 403  # unsigned
+    assert signed_get(url, ("testing", "not-the-secret")).status_code == 403
+    assert signed_get(url, ("someone-else", "testing")).status_code == 403

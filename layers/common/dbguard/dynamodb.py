@@ -8,6 +8,16 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 _serializer = TypeSerializer()
+# Errors after which the same request can succeed later: callers tell their client to retry.
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
 _deserializer = TypeDeserializer()
 
 

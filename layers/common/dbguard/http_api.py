@@ -80,6 +80,16 @@ def _status_of(error: InvalidInput) -> HTTPStatus:
     return HTTPStatus.UNPROCESSABLE_ENTITY
 
 
+def storage_unavailable(error: StorageUnavailable) -> Response:
+    metrics.add_metric(name="StorageThrottled", unit=MetricUnit.Count, value=1)
+    logger.warning("storage unavailable; client told to retry", extra={"reason": str(error)})
+    return error_response(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        f"storage is busy or unavailable; retry in {error.retry_after} seconds",
+        headers={"Retry-After": str(error.retry_after)},
+    )
+
+
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(InvalidInput)
     def _invalid_input(error: InvalidInput) -> Response:
@@ -88,15 +98,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         logger.info("request rejected", extra={"status": int(status), "reason": error.summary})
         return error_response(status, error.summary, error.problems)
 
-    @app.exception_handler(StorageUnavailable)
-    def _storage_unavailable(error: StorageUnavailable) -> Response:
-        metrics.add_metric(name="StorageThrottled", unit=MetricUnit.Count, value=1)
-        logger.warning("storage unavailable; client told to retry", extra={"reason": str(error)})
-        return error_response(
-            HTTPStatus.SERVICE_UNAVAILABLE,
-            f"storage is busy or unavailable; retry in {error.retry_after} seconds",
-            headers={"Retry-After": str(error.retry_after)},
-        )
+    app.exception_handler(StorageUnavailable)(storage_unavailable)
 
     @app.not_found
     def _no_such_route(_: Exception) -> Response:

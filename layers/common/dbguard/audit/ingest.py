@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydantic import BaseModel, Field
+
 from dbguard.audit.parsing import ParsedEvent
 from dbguard.audit.records import audit_record
 
@@ -18,6 +20,27 @@ class EventWriter(Protocol):
 class IngestResult:
     id: str
     duplicate: bool
+
+
+class IngestAnswer(BaseModel):
+    """The answer to one event (201 stored now, 200 already stored)."""
+
+    id: str = Field(description="dbguard's content-derived id of the event")
+    duplicate: bool = Field(description="true when this event was stored before: nothing was written")
+
+
+class IngestBatchAnswer(BaseModel):
+    """The answer to an array: one result per event, in request order."""
+
+    results: list[IngestAnswer]
+    stored: int = Field(description="events written by this request")
+    duplicates: int = Field(description="events that were already stored (or repeated in the array)")
+
+    @classmethod
+    def of(cls, results: Sequence[IngestResult]) -> IngestBatchAnswer:
+        answers = [IngestAnswer(id=r.id, duplicate=r.duplicate) for r in results]
+        stored = sum(not r.duplicate for r in results)
+        return cls(results=answers, stored=stored, duplicates=len(results) - stored)
 
 
 def ingest_events(

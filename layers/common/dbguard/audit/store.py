@@ -6,23 +6,11 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dbguard import aws
+from dbguard.dynamodb import RETRYABLE_CODES, error_code, to_item
 from dbguard.errors import StorageUnavailable
-
-# Errors after which the same write can succeed later: the caller is told to retry.
-_RETRYABLE_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
-)
-_serializer = TypeSerializer()
 
 
 class AuditStore:
@@ -43,14 +31,14 @@ class AuditStore:
         try:
             self._dynamodb.put_item(
                 TableName=self._table_name,
-                Item={name: _serializer.serialize(value) for name, value in record.items()},
+                Item=to_item(record),
                 ConditionExpression="attribute_not_exists(id)",
             )
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
+            code = error_code(error)
             if code == "ConditionalCheckFailedException":
                 return False
-            if code in _RETRYABLE_CODES:
+            if code in RETRYABLE_CODES:
                 raise StorageUnavailable(f"DynamoDB refused the write ({code})", self._retry_after) from error
             raise
         except BotoCoreError as error:  # connection refused, timeouts

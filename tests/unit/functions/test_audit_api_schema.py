@@ -1,0 +1,48 @@
+"""The generated OpenAPI document matches the code, and schemathesis, driving both functions
+in-process from that document, finds no 5xx and no answer that contradicts it."""
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.audit_seed import events, store
+from tests.scripts import load_script
+from tests.wsgi_lambda import LambdaWsgi
+
+OPENAPI = Path(__file__).resolve().parents[3] / "docs" / "openapi.json"
+schema = schemathesis.openapi.from_dict(json.loads(OPENAPI.read_text()))
+CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
+
+
+def test_the_committed_document_is_what_the_code_generates(aws):
+    generated = load_script("generate_openapi").openapi()
+    assert generated == json.loads(OPENAPI.read_text()), "docs/openapi.json is stale: run `make openapi`"
+
+
+@pytest.fixture
+def api(stack, load_function):
+    store(boto3.client("dynamodb"), stack.physical_ids["AuditEventsTable"], events(300))
+    query, ingest = load_function("AuditQueryFunction"), load_function("AuditIngestFunction")
+    return LambdaWsgi(
+        [
+            ("GET", "/audit/events", query),
+            ("GET", "/audit/events/{id}", query),
+            ("POST", "/audit/events", ingest),
+        ]
+    )
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_5xx_and_no_answer_outside_the_schema(case, api):
+    case.call_and_validate(app=api, checks=CHECKS)

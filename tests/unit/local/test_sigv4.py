@@ -1,0 +1,39 @@
+"""The local gateway's AWS_IAM check: only requests SigV4-signed with the local credentials pass."""
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from dbguard_local.errors import GatewayRefusal
+from dbguard_local.sigv4 import SigV4Verifier
+
+URL = "http://127.0.0.1:3000/v1/audit/events?userLogin=etl&limit=5"
+verifier = SigV4Verifier("testing", "testing", "eu-central-1", "123456789012")
+
+
+def signed(url=URL, method="GET", body=b"", key=("testing", "testing"), service="execute-api"):
+    request = AWSRequest(method=method, url=url, data=body)
+    SigV4Auth(Credentials(*key), service, "eu-central-1").add_auth(request)
+    return dict(request.headers)
+
+
+def test_a_correct_signature_passes_and_names_the_caller():
+    identity = verifier.verify("GET", "/v1/audit/events?userLogin=etl&limit=5", signed(), b"")
+    assert identity["accessKey"] == "testing"
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "kind"),
+    [
+        ("/v1/audit/events?userLogin=etl&limit=5", {}, "MISSING_AUTHENTICATION_TOKEN"),
+        ("/v1/audit/events?userLogin=dba&limit=5", signed(), "INVALID_SIGNATURE"),  # query changed
+        ("/v1/audit/events?userLogin=etl&limit=5", signed(key=("testing", "wrong")), "INVALID_SIGNATURE"),
+        ("/v1/audit/events?userLogin=etl&limit=5", signed(key=("other", "testing")), "INVALID_SIGNATURE"),
+        ("/v1/audit/events?userLogin=etl&limit=5", signed(service="s3"), "INVALID_SIGNATURE"),
+    ],
+)
+def test_anything_else_is_refused(path, headers, kind):
+    with pytest.raises(GatewayRefusal) as refused:
+        verifier.verify("GET", path, headers, b"")
+    assert (refused.value.kind, refused.value.status) == (kind, 403)
