@@ -15,7 +15,7 @@ verifier = SigV4Verifier("testing", "testing", "eu-central-1", "123456789012")
 def signed(url=URL, method="GET", body=b"", key=("testing", "testing"), service="execute-api"):
     request = AWSRequest(method=method, url=url, data=body)
     SigV4Auth(Credentials(*key), service, "eu-central-1").add_auth(request)
-    return dict(request.headers)
+    return {**request.headers, "Host": "127.0.0.1:3000"}  # what the HTTP client sends along
 
 
 def test_a_correct_signature_passes_and_names_the_caller():
