@@ -7,9 +7,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "common"))
 
-from bench import audit_ingest, token_rotation
+from bench import audit_ingest, audit_query, token_rotation
 
-BENCHMARKS = [audit_ingest, token_rotation]
+BENCHMARKS = [audit_ingest, audit_query, token_rotation]
 
 
 def main() -> None:

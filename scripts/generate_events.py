@@ -58,6 +58,45 @@ SAMPLE_SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:123456789012:secret:dbguar
 SAMPLE_VERSION_ID = "4d1c9b2e-8f6a-4c3d-9e7b-1a2b3c4d5e6f"
 
 
+def query_request(
+    path: str, query: dict[str, str] | None = None, accept: str = "application/json"
+) -> dict[str, Any]:
+    """GET on the IAM-protected query routes, as API Gateway passes it after checking SigV4."""
+    resource = "/audit/events/{id}" if path.count("/") == 3 else "/audit/events"
+    event = proxy_event(
+        "GET",
+        path,
+        resource=resource,
+        source_ip="10.20.0.7",
+        headers={"Accept": accept, "Host": "api.example.com"},
+        query={name: [value] for name, value in (query or {}).items()} or None,
+        path_parameters={"id": path.rsplit("/", 1)[1]} if resource.endswith("{id}") else None,
+    )
+    event["requestContext"].update(FIXED_CONTEXT)
+    event["requestContext"]["identity"].update(
+        {
+            "accessKey": "ASIAEXAMPLEAUDITOR01",
+            "userArn": "arn:aws:sts::123456789012:assumed-role/Auditor/alice",
+        }
+    )
+    return event
+
+
+def query_samples() -> dict[str, Any]:
+    week = {"from": "2026-07-24T00:00:00Z", "to": "2026-07-31T00:00:00Z"}
+    return {
+        "audit_query/list-by-user.json": query_request("/audit/events", {**week, "userLogin": "dba_ivanov"}),
+        "audit_query/list-drop-table-csv.json": query_request(
+            "/audit/events", {**week, "name": "DROP TABLE"}, accept="text/csv"
+        ),
+        "audit_query/get-one.json": query_request("/audit/events/0123456789abcdef0123456789abcdef"),
+        "audit_query/bad-inverted-range.json": query_request(
+            "/audit/events", {"from": "2026-07-31T00:00:00Z", "to": "2026-07-24T00:00:00Z"}
+        ),
+        "audit_query/bad-unknown-filter.json": query_request("/audit/events", {"user": "dba_ivanov"}),
+    }
+
+
 def cmdb_batch(*details: Any) -> dict[str, Any]:
     return sqs_event(*(json.dumps(eventbridge_event(detail)) for detail in details))
 
@@ -124,6 +163,7 @@ def samples() -> dict[str, Any]:
         "audit_authorizer/request-missing-token.json": authorizer_event(
             ingest_request(None, token=None), REGION
         ),
+        **query_samples(),
         **cmdb_samples(),
         **rotation_samples(),
     }

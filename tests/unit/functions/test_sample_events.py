@@ -30,6 +30,13 @@ AUTHORIZER = {
     "request-missing-token.json": "Unauthorized",
 }
 
+AUDIT_QUERY = {
+    "list-by-user.json": 200,
+    "list-drop-table-csv.json": 200,
+    "get-one.json": 404,  # no event with that id in an empty table
+    "bad-inverted-range.json": 400,
+    "bad-unknown-filter.json": 400,
+}
 # cmdb_sync: message ids reported as failed (retried by SQS); the replay is in test_cmdb_sync.py
 CMDB_SYNC = {
     "upsert.json": 0,
@@ -71,6 +78,7 @@ def test_every_replayable_sample_has_an_expected_outcome():
         for function, names in {
             "audit_ingest": INGEST,
             "audit_authorizer": AUTHORIZER,
+            "audit_query": AUDIT_QUERY,
             "cmdb_sync": CMDB_SYNC,
             "token_rotation": TOKEN_ROTATION,
         }.items()
@@ -100,3 +108,8 @@ def test_authorizer_samples(stack, load_function, name, outcome):
         return
     allowed = policy_allows(authorizer.invoke(event)["policyDocument"], event["methodArn"])
     assert allowed == (outcome == "Allow")
+
+
+@pytest.mark.parametrize(("name", "status"), AUDIT_QUERY.items())
+def test_query_samples(load_function, name, status):
+    assert load_function("AuditQueryFunction").invoke(load(f"audit_query/{name}"))["statusCode"] == status
