@@ -63,6 +63,10 @@ cmdb-event: venv ## put a CMDB change on the running local stack's bus: make cmd
 	@test -n "$(FILE)" || { echo "usage: make cmdb-event FILE=events/samples/cmdb-upsert.json" >&2; exit 2; }
 	$(BIN)/python scripts/send_cmdb_event.py $(FILE)
 
+.PHONY: audit-query
+audit-query: venv ## a SigV4-signed search of the local stack's audit events: make audit-query Q='userLogin=etl'
+	$(BIN)/python scripts/audit_query.py '$(Q)'
+
 .PHONY: jumpserver-sim
 jumpserver-sim: venv ## a JumpServer simulator on 127.0.0.1 (JMS_SIM_PORT, JMS_SIM_VERSION v3|v4, JMS_SIM_TOKEN)
 	$(BIN)/python -m jumpserver_sim

@@ -34,6 +34,9 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
     curl -si -X POST '{ingest_url}' \\
          -H 'Content-Type: application/json' -d @events/samples/qhb-connection-event.json
 
+  Read them back (IAM: SigV4-signed with the local credentials; docs/audit-query.md):
+    make audit-query Q='from=2026-07-01T00:00:00Z&limit=10'
+
   Embedded AWS (moto) for the aws CLI or boto3:
     export AWS_ENDPOINT_URL={stack.aws_endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \\
            AWS_DEFAULT_REGION={stack.config.region}
