@@ -67,6 +67,11 @@ cmdb-event: venv ## put a CMDB change on the running local stack's bus: make cmd
 audit-query: venv ## a SigV4-signed search of the local stack's audit events: make audit-query Q='userLogin=etl'
 	$(BIN)/python scripts/audit_query.py '$(Q)'
 
+.PHONY: rotate
+rotate: venv ## rotate now on the running local stack: make rotate DATABASES='billing-qhb-01' (or all)
+	@test -n "$(DATABASES)" || { echo "usage: make rotate DATABASES='billing-qhb-01' (or all)" >&2; exit 2; }
+	$(BIN)/python scripts/rotate.py $(DATABASES)
+
 .PHONY: jumpserver-sim
 jumpserver-sim: venv ## a JumpServer simulator on 127.0.0.1 (JMS_SIM_PORT, JMS_SIM_VERSION v3|v4, JMS_SIM_TOKEN)
 	$(BIN)/python -m jumpserver_sim

@@ -48,9 +48,9 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
     make cmdb-event FILE=events/samples/cmdb-upsert.json
     aws secretsmanager get-secret-value --secret-id dbguard/db/billing-qhb-01
   Rotate its token now ({schedule}):
-    aws lambda invoke --endpoint-url {stack.lambda_endpoint} \\
-        --function-name {stack.workers["TokenRotationFunction"].spec.name} \\
-        --cli-binary-format raw-in-base64-out --payload '{{"rotate": ["billing-qhb-01"]}}' /dev/stdout
+    make rotate DATABASES=billing-qhb-01
+    (or any Lambda client, endpoint {stack.lambda_endpoint},
+     function {stack.workers["TokenRotationFunction"].spec.name}, payload {{"rotate": "all"}})
   Retire it:
     make cmdb-event FILE=events/samples/cmdb-delete.json
 

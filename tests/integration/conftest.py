@@ -43,7 +43,7 @@ class RunningStack:
 
     @property
     def lambda_endpoint(self) -> str:
-        return self.banner_value(r"--endpoint-url (http://127\.0\.0\.1:\d+)")
+        return self.banner_value(r"any Lambda client, endpoint (http://127\.0\.0\.1:\d+)")
 
     @property
     def jumpserver_url(self) -> str:

@@ -1,0 +1,32 @@
+"""`make rotate DATABASES='billing-qhb-01 orders-qhb-01'` (or `all`): on-demand rotation on the
+running local stack, through its Lambda Invoke API (127.0.0.1:$DBGUARD_LAMBDA_PORT, 3001)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import boto3
+
+
+def main(names: list[str]) -> int:
+    lambda_client = boto3.client(
+        "lambda",
+        endpoint_url=f"http://127.0.0.1:{os.environ.get('DBGUARD_LAMBDA_PORT', '3001')}",
+        region_name="eu-central-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    payload = {"rotate": "all" if names == ["all"] else names}
+    answer = lambda_client.invoke(
+        FunctionName="dbguard-local-TokenRotationFunction", Payload=json.dumps(payload)
+    )
+    print(answer["Payload"].read().decode())
+    return 1 if answer.get("FunctionError") else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: make rotate DATABASES='billing-qhb-01' (or DATABASES=all)")
+    sys.exit(main(sys.argv[1:]))
