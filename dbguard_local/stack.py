@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 
 from dbguard.rotation.policy import schedule_interval_seconds
 from dbguard_local.cfn import Template, load_template
+from dbguard_local.clients import LOCAL_CREDENTIALS
 from dbguard_local.event_sources import Scheduler, SqsPoller, print_json
 from dbguard_local.functions import function_specs
 from dbguard_local.gateway import GatewayServer, RestApi
@@ -27,7 +28,6 @@ from jumpserver_sim import Simulator
 
 HOST = "127.0.0.1"
 DEMO_CREDENTIALS_SECRET_NAME = "cmdb/billing-qhb-01"  # noqa: S105 - a name, not a secret
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
 @dataclass(frozen=True)

@@ -4,20 +4,16 @@ running local stack, through its Lambda Invoke API (127.0.0.1:$DBGUARD_LAMBDA_PO
 from __future__ import annotations
 
 import json
-import os
 import sys
+from pathlib import Path
 
-import boto3
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dbguard_local.clients import local_client
 
 
 def main(names: list[str]) -> int:
-    lambda_client = boto3.client(
-        "lambda",
-        endpoint_url=f"http://127.0.0.1:{os.environ.get('DBGUARD_LAMBDA_PORT', '3001')}",
-        region_name="eu-central-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    lambda_client = local_client("lambda", endpoint="lambda")
     payload = {"rotate": "all" if names == ["all"] else names}
     answer = lambda_client.invoke(
         FunctionName="dbguard-local-TokenRotationFunction", Payload=json.dumps(payload)

@@ -9,29 +9,21 @@ embedded AWS at 127.0.0.1:$DBGUARD_AWS_PORT (4566).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
-
-import boto3
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT)]
 
 from dbguard_local.cfn import Template, load_template  # noqa: E402
+from dbguard_local.clients import local_client  # noqa: E402
 
 
 def main(path: str) -> int:
     document = json.loads(Path(path).read_text())
     detail = document.get("detail", document)
     parameters = Template(load_template()).parameters
-    events = boto3.client(
-        "events",
-        endpoint_url=f"http://127.0.0.1:{os.environ.get('DBGUARD_AWS_PORT', '4566')}",
-        region_name="eu-central-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    events = local_client("events")
     entry = {
         "EventBusName": parameters["CmdbEventBusName"],
         "Source": parameters["CmdbEventSource"],
