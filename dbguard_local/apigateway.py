@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import fnmatch
+import ipaddress
+import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -133,3 +135,55 @@ def policy_allows(policy_document: Mapping[str, Any], arn: str) -> bool:
                 return False
             allowed = True
     return allowed
+
+
+def resource_policy_verdict(statements: list[Mapping[str, Any]], resource: str, source_ip: str) -> str | None:
+    """What an API's resource policy says about an anonymous caller: "Deny", "Allow" or None (neither).
+
+    `resource` is the short form API Gateway matches (`execute-api:/<stage>/<METHOD>/<path>`). An
+    explicit Deny wins over any Allow. Only statements for every principal ("*") are evaluated, and
+    only the source-IP conditions are understood: anything else raises, so it is noticed.
+    """
+    verdict = None
+    for statement in statements:
+        if statement.get("Principal") not in ("*", {"AWS": "*"}):
+            continue
+        actions = _as_list(statement.get("Action", []))
+        if not any(fnmatch.fnmatchcase("execute-api:Invoke", action) for action in actions):
+            continue
+        patterns = _as_list(statement.get("Resource", []))
+        if not any(_resource_matches(pattern, resource) for pattern in patterns):
+            continue
+        if not _source_ip_condition_holds(statement.get("Condition"), source_ip):
+            continue
+        if statement["Effect"] == "Deny":
+            return "Deny"
+        verdict = "Allow"
+    return verdict
+
+
+def _resource_matches(pattern: str, resource: str) -> bool:
+    if pattern.startswith("arn:"):  # arn:aws:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path>
+        pattern = "execute-api:/" + pattern.split("/", 1)[1] if "/" in pattern else pattern
+    return re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), resource) is not None
+
+
+def _source_ip_condition_holds(condition: Mapping[str, Any] | None, source_ip: str) -> bool:
+    if not condition:
+        return True
+    address = ipaddress.ip_address(source_ip)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # an IPv4 client on a dual-stack socket: API Gateway sees IPv4
+    for operator, tests in condition.items():
+        if operator not in ("IpAddress", "NotIpAddress") or set(tests) != {"aws:SourceIp"}:
+            unsupported = f"{operator} {sorted(tests)}"
+            raise NotImplementedError(f"resource policy condition {unsupported}: not evaluated locally")
+        networks = [ipaddress.ip_network(cidr, strict=False) for cidr in _as_list(tests["aws:SourceIp"])]
+        inside = any(address.version == network.version and address in network for network in networks)
+        if inside != (operator == "IpAddress"):
+            return False
+    return True
+
+
+def _as_list(value: Any) -> list[Any]:
+    return [value] if isinstance(value, (str, dict)) else list(value)

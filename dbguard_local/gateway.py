@@ -1,14 +1,16 @@
 """The API Gateway REST API of template.yaml, served on 127.0.0.1.
 
 Routes, the REQUEST authorizer (with its identity sources and cache TTL), the resource policy's
-source-IP conditions and the gateway responses are all read from the template. Handlers run in
+source-IP conditions and the gateway responses are all read from the template. The resource policy
+is combined with each route's authorisation as API Gateway does: an explicit Deny refuses before the
+authorizer runs; otherwise a token-authorised route needs the authorizer's Allow, an IAM route a
+valid signature (same-account IAM), and a route without authorisation an Allow in the policy. Handlers run in
 their function workers. The access log never contains the query string (it carries the ingest token).
 """
 
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 import re
 import threading
@@ -19,7 +21,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from dbguard_local.apigateway import API_ID, authorizer_event, method_arn, policy_allows, proxy_event
+from dbguard_local.apigateway import (
+    API_ID,
+    authorizer_event,
+    method_arn,
+    policy_allows,
+    proxy_event,
+    resource_policy_verdict,
+)
 from dbguard_local.cfn import Template
 from dbguard_local.errors import GatewayRefusal
 from dbguard_local.functions import function_specs
@@ -115,17 +124,17 @@ class RestApi:
         raise GatewayRefusal("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
 
     def _check_resource_policy(self, route: Route, path: str, source_ip: str) -> None:
+        """API Gateway's first phase: an explicit Deny refuses before any authorizer or signature check.
+
+        When the policy neither allows nor denies, a Lambda-authorised route goes on to its authorizer
+        (whose Allow then suffices) and an IAM route to its signature (a same-account caller's IAM
+        policy suffices); only a route without authorisation needs the policy's explicit Allow.
+        """
         if not self._policy:
             return
         resource = f"execute-api:/{self.stage}/{route.method}{path}"
-        verdicts = [
-            statement["Effect"]
-            for statement in self._policy
-            if _matches_any(resource, statement["Resource"])
-            and _condition_holds(statement.get("Condition"), source_ip)
-        ]
-        # Same-account IAM callers need no Allow in the resource policy; everyone else does.
-        if "Deny" in verdicts or ("Allow" not in verdicts and route.auth != IAM):
+        verdict = resource_policy_verdict(self._policy, resource, source_ip)
+        if verdict == "Deny" or (verdict is None and route.auth is None):
             raise GatewayRefusal(
                 "ACCESS_DENIED", 403, "User: anonymous is not authorized to perform: execute-api:Invoke"
             )
@@ -232,27 +241,6 @@ def _identity(authorizer: Authorizer, event: dict[str, Any]) -> tuple | None:
     values = [query.get(name) for name in authorizer.query_strings]
     values += [headers.get(name.lower()) for name in authorizer.headers]
     return tuple(values) if all(values) else None
-
-
-def _matches_any(resource: str, patterns: str | list[str]) -> bool:
-    patterns = [patterns] if isinstance(patterns, str) else patterns
-    return any(re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), resource) for pattern in patterns)
-
-
-def _condition_holds(condition: dict[str, Any] | None, source_ip: str) -> bool:
-    if not condition:
-        return True
-    address = ipaddress.ip_address(source_ip)
-    for operator, tests in condition.items():
-        cidrs = tests["aws:SourceIp"]
-        inside = any(address in ipaddress.ip_network(cidr, strict=False) for cidr in _as_list(cidrs))
-        if inside != (operator == "IpAddress"):
-            return False
-    return True
-
-
-def _as_list(value: str | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else value
 
 
 class GatewayServer(ThreadingHTTPServer):

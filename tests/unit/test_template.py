@@ -37,6 +37,7 @@ def test_every_table_is_encrypted_recoverable_and_protected():
         assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
         assert properties["DeletionProtectionEnabled"] is True, name
         assert table["DeletionPolicy"] == "Retain", name
+        assert table["UpdateReplacePolicy"] == "Retain", name
 
 
 def test_every_function_has_a_log_group_with_retention_and_an_error_alarm():
@@ -75,17 +76,149 @@ def test_the_ingest_route_uses_the_token_authorizer_with_caching():
     assert route["Auth"]["Authorizer"] == "IngestTokenAuthorizer"
 
 
-@pytest.mark.parametrize(("cidrs", "restricted"), [("", False), ("10.0.0.0/8,192.0.2.10/32", True)])
-def test_the_source_cidr_allow_list_is_optional(cidrs, restricted):
+def ingest_policy(cidrs):
     template = Template(DOCUMENT, parameters={"AllowedSourceCidrs": cidrs})
-    (statement,) = template.resolve(
-        RESOURCES["AuditApi"]["Properties"]["Auth"]["ResourcePolicy"]["CustomStatements"]
+    return template.resolve(RESOURCES["AuditApi"]["Properties"]["Auth"]["ResourcePolicy"]["CustomStatements"])
+
+
+def test_allowed_source_cidrs_become_an_explicit_deny_on_the_ingest_route():
+    """With a Lambda authorizer an Allow + IpAddress restricts nothing: only an explicit Deny does."""
+    statements = ingest_policy("10.0.0.0/8,192.0.2.10/32,2001:db8::/32")
+    denies = [statement for statement in statements if statement["Effect"] == "Deny"]
+    assert denies == [
+        {
+            "Sid": "IngestOnlyFromAllowedSourceCidrs",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "execute-api:Invoke",
+            "Resource": "execute-api:/*/POST/audit/events",
+            "Condition": {"NotIpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.0.2.10/32", "2001:db8::/32"]}},
+        }
+    ]
+    route = RESOURCES["AuditIngestFunction"]["Properties"]["Events"]["PostEvents"]["Properties"]
+    assert (route["Method"].upper(), route["Path"]) == ("POST", "/audit/events")
+
+
+def test_without_allowed_source_cidrs_nothing_is_denied():
+    statements = ingest_policy("")
+    assert [statement["Effect"] for statement in statements] == ["Allow"]
+    assert "Condition" not in statements[0]
+
+
+@pytest.mark.parametrize("cidrs", ["", "10.0.0.0/8"])
+def test_the_resource_policy_never_opens_the_iam_query_routes(cidrs):
+    """Same-account auditors need only their IAM policy; an Allow here would admit other accounts."""
+    for statement in ingest_policy(cidrs):
+        resources = statement["Resource"]
+        resources = resources if isinstance(resources, list) else [resources]
+        if statement["Effect"] == "Allow":
+            assert resources == ["execute-api:/*/POST/audit/events"], statement
+
+
+def refs_by_logical_id():
+    """The template with every resource "created" under its own logical id, so Refs resolve to names."""
+    template = Template(DOCUMENT)
+    for logical_id in RESOURCES:
+        template.record(logical_id, logical_id, Arn=f"arn:{logical_id}")
+    return template
+
+
+def test_every_alarm_notifies_a_topic_whose_key_cloudwatch_may_use():
+    """alias/aws/sns (or any key CloudWatch cannot use) drops every notification without an error."""
+    template = refs_by_logical_id()
+    alarms = of_type("AWS::CloudWatch::Alarm")
+    assert alarms
+    for name, alarm in alarms.items():
+        actions = {key: alarm["Properties"].get(key, []) for key in ("AlarmActions", "OKActions")}
+        targets = [target for listed in template.resolve(actions).values() for target in listed]
+        assert targets, f"{name} notifies nobody"
+        for target in targets:
+            assert RESOURCES.get(target, {}).get("Type") == "AWS::SNS::Topic", f"{name} -> {target}"
+            key_ref = RESOURCES[target]["Properties"].get("KmsMasterKeyId")
+            key = template.resolve(key_ref)
+            assert RESOURCES.get(key, {}).get("Type") == "AWS::KMS::Key", f"{target} is encrypted with {key}"
+            assert RESOURCES[key]["Properties"]["EnableKeyRotation"] is True
+            assert key_allows(
+                template, key, "cloudwatch.amazonaws.com", {"kms:Decrypt", "kms:GenerateDataKey*"}
+            )
+
+
+def key_allows(template, key, service, actions):
+    for statement in template.resolve(RESOURCES[key]["Properties"]["KeyPolicy"])["Statement"]:
+        principals = statement.get("Principal", {}).get("Service", [])
+        principals = principals if isinstance(principals, list) else [principals]
+        granted = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if statement["Effect"] == "Allow" and service in principals and actions <= set(granted):
+            return True
+    return False
+
+
+def test_every_key_rotates_and_is_administered_through_the_account():
+    template = refs_by_logical_id()
+    for name, key in of_type("AWS::KMS::Key").items():
+        assert key["Properties"]["EnableKeyRotation"] is True, name
+        policy = template.resolve(key["Properties"]["KeyPolicy"])
+        roots = [statement["Principal"].get("AWS") for statement in policy["Statement"]]
+        assert "arn:aws:iam::123456789012:root" in roots, name
+        for statement in policy["Statement"]:
+            assert statement["Principal"] not in ("*", {"AWS": "*"}), f"{name} is open to everyone"
+
+
+def test_log_groups_are_encrypted_with_the_logs_key_and_kept_with_their_key():
+    template = refs_by_logical_id()
+    for name, group in of_type("AWS::Logs::LogGroup").items():
+        assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["LogsKey", "Arn"]}, name
+        assert (group.get("DeletionPolicy"), group.get("UpdateReplacePolicy")) == ("Retain", "Retain"), name
+    assert (RESOURCES["LogsKey"]["DeletionPolicy"], RESOURCES["LogsKey"]["UpdateReplacePolicy"]) == (
+        "Retain",
+        "Retain",
     )
-    assert statement["Resource"] == "execute-api:/*/POST/audit/events"
-    if restricted:
-        assert statement["Condition"] == {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.0.2.10/32"]}}
-    else:
-        assert "Condition" not in statement
+    region_logs = f"logs.{template.region}.amazonaws.com"
+    assert key_allows(
+        template, "LogsKey", region_logs, {"kms:Encrypt*", "kms:Decrypt*", "kms:GenerateDataKey*"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("AuditEventsTable", "Retain"),
+        ("RegistryTable", "Retain"),
+        ("IngestTokenSecret", "Retain"),
+        ("JumpServerCredentialsSecret", "Retain"),
+        ("QueryCursorKeySecret", "Delete"),
+    ],
+)
+def test_stateful_resources_have_a_decided_deletion_and_replacement_policy(name, expected):
+    resource = RESOURCES[name]
+    assert (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy")) == (expected, expected)
+
+
+@pytest.mark.parametrize(
+    ("function", "parameter"),
+    [
+        ("AuditIngestFunction", "IngestReservedConcurrency"),
+        ("TokenRotationFunction", "RotationReservedConcurrency"),
+    ],
+)
+@pytest.mark.parametrize(("value", "reserved"), [("", None), ("0", None), ("-1", None), ("25", "25")])
+def test_reserved_concurrency_is_optional(function, parameter, value, reserved):
+    template = Template(DOCUMENT, parameters={parameter: value})
+    setting = {"value": RESOURCES[function]["Properties"]["ReservedConcurrentExecutions"]}
+    assert template.resolve(setting).get("value") == reserved
+
+
+def test_every_skipped_scanner_check_carries_its_reason():
+    skipped = 0
+    for name, resource in RESOURCES.items():
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
+            assert skip["id"].startswith("CKV_"), name
+            assert len(skip.get("comment", "")) > 40, f"{name} skips {skip['id']} without a reason"
+            skipped += 1
+    assert skipped
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    validate = makefile[makefile.index("\nvalidate:") : makefile.index("\n.PHONY: build")]
+    assert "checkov -f template.yaml --framework cloudformation" in validate
 
 
 def test_every_parameter_is_documented():

@@ -1,10 +1,15 @@
-"""The local gateway's own rules, with stand-in functions: routing, resource policy, authorizer
-cache and identity sources, payload limit, integration failures and gateway response bodies."""
+"""The local gateway's own rules, with stand-in functions: routing, resource policy (evaluated with
+each route's authorisation as API Gateway does), authorizer cache and identity sources, payload
+limit, integration failures and gateway response bodies."""
 
 import json
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
+from dbguard_local.apigateway import resource_policy_verdict
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.gateway import MAX_PAYLOAD_BYTES, RestApi
 from dbguard_local.resources import name_resources
@@ -79,10 +84,87 @@ def test_a_denied_token_is_403_and_the_function_never_runs():
     assert functions.calls == ["AuditAuthorizerFunction"]
 
 
-@pytest.mark.parametrize(("source", "status"), [("10.20.30.40", 201), ("127.0.0.1", 403), ("192.0.2.1", 403)])
-def test_the_source_cidr_allow_list_is_enforced(source, status):
-    api, _ = gateway(AllowedSourceCidrs="10.0.0.0/8,192.0.2.10/32")
+@pytest.mark.parametrize(
+    ("cidrs", "source", "status"),
+    [
+        ("10.0.0.0/8,192.0.2.10/32", "10.20.30.40", 201),  # inside a CIDR
+        ("10.0.0.0/8,192.0.2.10/32", "192.0.2.10", 201),  # the single host
+        ("10.0.0.0/8,192.0.2.10/32", "127.0.0.1", 403),  # outside every CIDR
+        ("10.0.0.0/8,192.0.2.10/32", "192.0.2.11", 403),
+        ("", "198.51.100.7", 201),  # no CIDRs configured: any source
+        ("", "2001:db8::1", 201),
+        ("10.0.0.0/8,2001:db8::/32", "2001:db8:1::5", 201),  # IPv6 inside an IPv6 CIDR
+        ("10.0.0.0/8,2001:db8::/32", "2001:db9::5", 403),  # IPv6 outside
+        ("10.0.0.0/8", "2001:db8::1", 403),  # IPv6 caller, IPv4-only list
+        ("10.0.0.0/8", "::ffff:10.1.2.3", 201),  # an IPv4 client seen on a dual-stack socket
+    ],
+)
+def test_the_source_cidr_restriction_is_enforced_on_ingest(cidrs, source, status):
+    api, functions = gateway(AllowedSourceCidrs=cidrs)
     assert post(api, source_ip=source).status == status
+    if status == 403:
+        assert functions.calls == [], "a denied source must be refused before the authorizer runs"
+
+
+def test_the_source_cidr_restriction_leaves_the_iam_query_routes_alone():
+    """The Deny is on the ingest route only: an auditor queries from anywhere, and the signature is
+    still what decides (the policy neither allows nor denies the query routes)."""
+    api, functions = gateway(AllowedSourceCidrs="10.0.0.0/8")
+    path = "/v1/audit/events?userLogin=etl"
+    request = AWSRequest(method="GET", url=f"http://127.0.0.1:3000{path}", data=b"")
+    SigV4Auth(Credentials("testing", "testing"), "execute-api", "eu-central-1").add_auth(request)
+    headers = {**request.headers, "Host": "127.0.0.1:3000"}
+    assert api.handle("GET", path, headers, b"", "198.51.100.7").status == 201
+    assert api.handle("GET", path, {}, b"", "198.51.100.7").status == 403  # unsigned
+    assert functions.calls == ["AuditQueryFunction"]
+
+
+# What API Gateway decides for a policy and a route's authorisation (its "Table A", same account).
+# A Lambda-authorised route with a policy that neither allows nor denies is let through: an Allow
+# with an IpAddress condition therefore restricts nothing.
+IP_ALLOW_ONLY = [
+    {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "execute-api:Invoke",
+        "Resource": "execute-api:/*/POST/audit/events",
+        "Condition": {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8"]}},
+    }
+]
+DENY_OUTSIDE = [
+    {**IP_ALLOW_ONLY[0], "Condition": None},
+    {**IP_ALLOW_ONLY[0], "Effect": "Deny", "Condition": {"NotIpAddress": {"aws:SourceIp": ["10.0.0.0/8"]}}},
+]
+
+
+@pytest.mark.parametrize(
+    ("statements", "source", "verdict"),
+    [
+        (IP_ALLOW_ONLY, "10.1.1.1", "Allow"),
+        (IP_ALLOW_ONLY, "192.0.2.1", None),  # neither: the authorizer alone decides
+        (DENY_OUTSIDE, "10.1.1.1", "Allow"),
+        (DENY_OUTSIDE, "192.0.2.1", "Deny"),  # explicit Deny wins over the Allow
+        (DENY_OUTSIDE, "2001:db8::1", "Deny"),
+        ([], "192.0.2.1", None),
+    ],
+)
+def test_resource_policy_verdicts(statements, source, verdict):
+    resource = "execute-api:/v1/POST/audit/events"
+    assert resource_policy_verdict(statements, resource, source) == verdict
+    assert resource_policy_verdict(statements, "execute-api:/v1/GET/audit/events", source) is None
+
+
+def test_an_authorizer_allow_with_a_policy_that_neither_allows_nor_denies_is_let_through():
+    api, functions = gateway()
+    api._policy = IP_ALLOW_ONLY  # the policy the template used to have
+    assert post(api, source_ip="192.0.2.1").status == 201
+    assert functions.calls == ["AuditAuthorizerFunction", "AuditIngestFunction"]
+
+
+def test_conditions_the_gateway_cannot_evaluate_are_refused_loudly():
+    statement = {**IP_ALLOW_ONLY[0], "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}}
+    with pytest.raises(NotImplementedError):
+        resource_policy_verdict([statement], "execute-api:/v1/POST/audit/events", "10.1.1.1")
 
 
 def test_unknown_routes_and_stages_get_api_gateways_answer():
