@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dbguard.audit.ingest import IngestAnswer, IngestBatchAnswer, ingest_events
+from dbguard.audit.models import MAX_NESTING_DEPTH
 from dbguard.audit.parsing import parse_body
 from dbguard.audit.store import AuditStore
 from dbguard.http_api import ERROR_RESPONSES, json_response, register_error_handlers, request_body
@@ -32,8 +33,11 @@ register_error_handlers(app)
               "content": {"application/json": {"model": IngestAnswer | IngestBatchAnswer}}},
         201: {"description": "Stored (for an array: at least one event)",
               "content": {"application/json": {"model": IngestAnswer | IngestBatchAnswer}}},
-        413: ERROR_RESPONSES[400] | {"description": "The body is too large or holds over 100 events"},
-        422: ERROR_RESPONSES[400] | {"description": "Valid JSON, but not valid qhb_audit events"},
+        413: ERROR_RESPONSES[400] | {"description": "The body, an event or an event's unknown fields "
+                                                    "is too large, or the body holds over 100 events"},
+        422: ERROR_RESPONSES[400] | {"description": "Valid JSON, but not valid qhb_audit events: a field, "
+                                                    f"nesting deeper than {MAX_NESTING_DEPTH}, a number "
+                                                    "DynamoDB cannot hold, a repeated key"},
         **ERROR_RESPONSES,
     },
 )  # fmt: skip

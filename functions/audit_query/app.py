@@ -77,8 +77,11 @@ def list_events(
     metrics.add_metric(name="QueryIndexItemsRead", unit=MetricUnit.Count, value=result.index_items_read)
     if "text/csv" in (app.current_event.headers or {}).get("accept", "").lower():
         csv_text = to_csv(event.event for event in result.page.events)
-        headers = {"X-Next-Cursor": result.page.next_cursor} if result.page.next_cursor else None
-        return Response(HTTPStatus.OK, "text/csv; charset=utf-8", csv_text, headers=headers)
+        headers = {"X-Next-Cursor": result.page.next_cursor} if result.page.next_cursor else {}
+        incomplete = sum(event.notice is not None for event in result.page.events)
+        if incomplete:  # CSV has no room for the JSON answer's notice: say so here
+            headers["X-Incomplete-Events"] = str(incomplete)
+        return Response(HTTPStatus.OK, "text/csv; charset=utf-8", csv_text, headers=headers or None)
     return json_response(HTTPStatus.OK, result.page.model_dump(by_alias=True))
 
 

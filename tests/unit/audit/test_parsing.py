@@ -2,8 +2,13 @@ import json
 
 import pytest
 
-from dbguard.audit.models import MAX_EVENT_BYTES, MAX_EVENTS_PER_REQUEST
-from dbguard.audit.parsing import parse_body
+from dbguard.audit.models import (
+    MAX_EVENT_BYTES,
+    MAX_EVENTS_PER_REQUEST,
+    MAX_NESTING_DEPTH,
+    MAX_UNKNOWN_FIELDS_BYTES,
+)
+from dbguard.audit.parsing import MAX_PROBLEMS_LISTED, parse_body
 from dbguard.errors import InvalidInput, MalformedInput, PayloadTooLarge
 from tests.samples import SECRET_IN_EVENT, body_of, connection_event, ddl_event
 
@@ -144,3 +149,107 @@ def test_size_limits():
 def test_exactly_the_maximum_number_of_events_is_accepted():
     events = [connection_event(Datetime=1_785_000_000_000 + i) for i in range(MAX_EVENTS_PER_REQUEST)]
     assert len(parse_body(body_of(events), LIMIT).events) == MAX_EVENTS_PER_REQUEST
+
+
+def nested(levels: int) -> dict:
+    """`levels` objects, one inside the other."""
+    value: dict = {}
+    for _ in range(levels - 1):
+        value = {"x": value}
+    return value
+
+
+def with_unknown(raw_json: str, **overrides) -> bytes:
+    """An event with `"extra": <raw_json>` spliced in as text (json.dumps cannot write NaN-free
+    out-of-range numbers or repeated keys)."""
+    return body_of(connection_event(extra="SPLICE", **overrides)).replace(b'"SPLICE"', raw_json.encode())
+
+
+def refusal(body: bytes):
+    with pytest.raises(InvalidInput) as raised:
+        parse_body(body, LIMIT)
+    return raised.value
+
+
+def test_nesting_is_accepted_up_to_the_limit_and_refused_beyond_with_its_path():
+    at_limit = connection_event(extra=nested(MAX_NESTING_DEPTH - 1))  # the event object is level 1
+    assert parse_body(body_of(at_limit), LIMIT).events
+    assert parse_body(body_of([at_limit]), LIMIT).events  # a batch's array does not count
+    error = refusal(body_of(connection_event(extra=nested(600))))
+    assert type(error) is InvalidInput  # 422: valid JSON over a limit
+    assert [p.field for p in error.problems] == ["extra" + ".x" * (MAX_NESTING_DEPTH - 1)]
+    assert str(MAX_NESTING_DEPTH) in error.problems[0].message
+    in_batch = refusal(body_of([connection_event(), connection_event(extra=[nested(MAX_NESTING_DEPTH)])]))
+    assert [p.field for p in in_batch.problems] == ["[1].extra[0]" + ".x" * (MAX_NESTING_DEPTH - 2)]
+
+
+@pytest.mark.parametrize(
+    ("raw_json", "field"),
+    [
+        ("1e999", "extra"),
+        ("-1e999", "extra"),
+        ("[1, 1e-131]", "extra[1]"),
+        ('{"n": 1E126}', "extra.n"),
+        ("1" * 39, "extra"),
+        ("-1" + "0" * 126, "extra"),
+        ('{"a": [0.' + "1" * 39 + "]}", "extra.a[0]"),
+        ("1e99999999999999999999999", "extra"),
+    ],
+)
+def test_numbers_dynamodb_cannot_hold_are_refused_naming_their_path(raw_json, field):
+    error = refusal(with_unknown(raw_json))
+    assert type(error) is InvalidInput
+    assert [p.field for p in error.problems] == [field]
+    assert "out of range" in error.problems[0].message
+
+
+def test_numbers_at_dynamodb_limits_are_accepted():
+    numbers = ["1" * 38, "-" + "9" * 38, "1E-130", "9.9999999999999999999999999999999999999E+125",
+               "1" + "0" * 40, "0e-999", "-0.0", "12.50000000000000000000000000000000000000000"]  # fmt: skip
+    (parsed,) = parse_body(with_unknown("[" + ",".join(numbers) + "]"), LIMIT).events
+    assert json.loads(parsed.canonical)["extra"][0] == int("1" * 38)
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_refused_as_malformed_naming_their_path(constant):
+    error = refusal(with_unknown(f'{{"ratio": {constant}}}'))
+    assert isinstance(error, MalformedInput)  # 400: not JSON
+    assert [p.field for p in error.problems] == ["extra.ratio"]
+    nan_datetime = body_of(connection_event(Datetime="SPLICE")).replace(b'"SPLICE"', constant.encode())
+    assert [p.field for p in refusal(nan_datetime).problems] == ["Datetime"]
+
+
+def test_repeated_keys_are_refused_naming_the_key():
+    top = body_of(connection_event()).replace(
+        b'"userLogin": "app_billing"', b'"userLogin": "a", "userLogin": "b"'
+    )
+    assert [p.field for p in refusal(top).problems] == ["userLogin"]
+    in_param = body_of(connection_event()).replace(b'"Value": "billing"', b'"Value": "billing", "Value": "x"')
+    assert [p.field for p in refusal(in_param).problems] == ["params[0].Value"]
+    batch = body_of([connection_event(), connection_event()])
+    error = refusal(batch.removesuffix(b"}]") + b', "k": 1, "k": 2}]')
+    assert type(error) is InvalidInput
+    assert [p.field for p in error.problems] == ["[1].k"]
+    assert "duplicate key" in error.problems[0].message
+
+
+def test_unknown_fields_are_bounded_together_and_the_largest_is_named():
+    filler = MAX_UNKNOWN_FIELDS_BYTES - len('"big":""') - len('"small":"ssssssssss"') - len('"note":""')
+    fits = connection_event(big="b" * filler, small="s" * 10)
+    fits["params"][1]["note"] = ""  # params' unknown fields count too
+    assert parse_body(body_of(fits), LIMIT).events
+    over = connection_event(big="b" * filler, small="s" * 10)
+    over["params"][1]["note"] = "n"
+    error = refusal(body_of([connection_event(), over]))
+    assert isinstance(error, PayloadTooLarge)  # 413, like the event size limit
+    assert [p.field for p in error.problems] == ["[1].big"]
+    assert str(MAX_UNKNOWN_FIELDS_BYTES) in error.summary
+
+
+def test_a_refusal_lists_a_bounded_number_of_problems_and_cuts_long_keys():
+    many = with_unknown("{" + ", ".join(f'"k{i}": 1e999' for i in range(500)) + "}")
+    error = refusal(many)
+    assert len(error.problems) == MAX_PROBLEMS_LISTED
+    assert error.summary.startswith("more than")
+    long_key = refusal(with_unknown('{"' + "k" * 10_000 + '": 1, "' + "k" * 10_000 + '": 2}'))
+    assert len(long_key.problems[0].field) < 100

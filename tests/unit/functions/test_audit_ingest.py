@@ -202,3 +202,51 @@ def test_neither_the_token_nor_event_contents_reach_the_logs(ingest, capsys):
     assert "audit events accepted" in logs  # the capture does see the function's logs
     assert INGEST_TOKEN not in logs
     assert SECRET_IN_EVENT not in logs
+
+
+def deeply_nested(levels: int) -> dict:
+    value: dict = {}
+    for _ in range(levels - 1):
+        value = {"x": value}
+    return value
+
+
+def spliced(raw_json: str) -> bytes:
+    """An event whose unknown field `qhbExtension` holds `raw_json` as written (json.dumps would
+    not write these)."""
+    return body_of(connection_event(qhbExtension="SPLICE")).replace(b'"SPLICE"', raw_json.encode())
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field", "fragment"),
+    [
+        (body_of(connection_event(qhbExtension=deeply_nested(600))), 422,
+         "qhbExtension" + ".x" * 31, "nested deeper than 32 levels"),
+        (spliced('{"big": 1e999}'), 422, "qhbExtension.big", "number out of range"),
+        (spliced('{"n": ' + "1" * 39 + "}"), 422, "qhbExtension.n", "38 significant digits"),
+        (spliced('{"tiny": 1e-131}'), 422, "qhbExtension.tiny", "1E-130"),
+        (spliced('{"ratio": NaN}'), 400, "qhbExtension.ratio", "NaN is not a JSON number"),
+        (spliced("[Infinity]"), 400, "qhbExtension[0]", "Infinity is not a JSON number"),
+        (spliced('{"level": 1, "level": 2}'), 422, "qhbExtension.level", "duplicate key"),
+        (body_of(connection_event(qhbExtension="x" * 40_000)), 413, "qhbExtension", "32768"),
+    ],
+    ids=["nested-600", "1e999", "39-digits", "too-small", "nan", "infinity", "duplicate-key",
+         "unknown-too-large"],
+)  # fmt: skip
+def test_values_that_cannot_be_stored_or_read_back_get_a_4xx_naming_their_path(
+    ingest, table, body, status, field, fragment
+):
+    answer = post(ingest, body)
+    assert answer.status == status
+    assert [error["field"] for error in answer.body["errors"]] == [field]
+    assert fragment in json.dumps(answer.body)
+    assert table() == []
+
+
+def test_nesting_at_the_limit_and_numbers_at_dynamodb_limits_are_stored(ingest, table):
+    # levels: the event 1, qhbExtension's array 2, its object 3, then 29 more: 32 in all
+    body = spliced(
+        '[{"d": ' + json.dumps(deeply_nested(29)) + "}, 1E-130, 9.9999999999999999999999999999999999999E+125]"
+    )
+    assert post(ingest, body).status == 201
+    assert len(table()) == 1

@@ -8,8 +8,12 @@ import json
 import boto3
 import pytest
 
+from dbguard.audit.parsing import parse_body
+from dbguard.audit.records import audit_record
+from dbguard.dynamodb import to_item
 from dbguard_local.apigateway import proxy_event
 from tests.audit_seed import DAY_MS, NODES, START_MS, USERS, events, store
+from tests.samples import body_of, connection_event
 
 COUNT = 2500
 
@@ -173,3 +177,64 @@ def test_the_template_protects_both_routes_with_iam(stack):
     assert {(e["Properties"]["Method"], e["Properties"]["Path"], e["Properties"]["Auth"]["Authorizer"])
             for e in events.values()} == {("GET", "/audit/events", "AWS_IAM"),
                                           ("GET", "/audit/events/{id}", "AWS_IAM")}  # fmt: skip
+
+
+def stored_directly(stack, raw, **overrides) -> str:
+    """Put an item the way ingest writes it, but with `raw` as given (None: no raw at all), as a
+    record written before today's ingest limits (or by hand) could be."""
+    (parsed,) = parse_body(body_of(connection_event(**overrides)), 1 << 20).events
+    record = {name: value for name, value in audit_record(parsed, START_MS, 0).items() if name != "raw"}
+    if raw is not None:
+        record["raw"] = raw
+    boto3.client("dynamodb").put_item(TableName=stack.physical_ids["AuditEventsTable"], Item=to_item(record))
+    return parsed.id
+
+
+def raw_with(unknown_json: str) -> str:
+    return json.dumps(connection_event(qhbExtension="SPLICE")).replace('"SPLICE"', unknown_json)
+
+
+AROUND = {"from": 1_785_000_000_000 - 1000, "to": 1_785_000_000_000 + 1000}
+
+
+@pytest.mark.parametrize(
+    ("raw", "readable_fields"),
+    [
+        (raw_with('{"x":' * 600 + "0" + "}" * 600), set(connection_event())),
+        (raw_with('{"big": 1e999}'), set(connection_event())),
+        (raw_with('[1, NaN, {"r": -Infinity}]'), set(connection_event())),
+        ("not json {", set()),
+        ('["an", "array"]', set()),
+        (None, set()),
+    ],
+    ids=["nested-600", "1e999", "nan", "not-json", "not-an-object", "no-raw"],
+)
+def test_a_stored_event_that_cannot_be_answered_as_it_stands_never_breaks_a_read(
+    stack, query, raw, readable_fields
+):
+    good = stored_directly(stack, raw_with('"fine"'), Datetime=1_785_000_000_001)
+    odd = stored_directly(stack, raw)
+    status, body, _ = get(query, **AROUND)
+    assert status == 200
+    answered = {event["id"]: event for event in body["events"]}
+    assert set(answered) == {good, odd}
+    assert (answered[good]["notice"], answered[good]["raw"]) == (None, None)
+    assert set(answered[odd]["event"]) == readable_fields
+    assert answered[odd]["notice"]
+    assert answered[odd]["raw"] == raw
+    status, single, _ = get(query, f"/audit/events/{odd}")
+    assert (status, single) == (200, answered[odd])
+    status, text, headers = get(query, accept="text/csv", **AROUND)
+    assert status == 200
+    assert len(list(csv.reader(io.StringIO(text)))) == 3
+    assert headers["X-Incomplete-Events"] == "1"
+
+
+def test_csv_cells_that_would_start_a_formula_are_exported_as_text(stack, query):
+    table = stack.physical_ids["AuditEventsTable"]
+    store(boto3.client("dynamodb"), table, [connection_event(userLogin='=HYPERLINK("https://x.example")')])
+    status, text, headers = get(query, accept="text/csv", **AROUND)
+    assert status == 200
+    (row,) = list(csv.reader(io.StringIO(text)))[1:]
+    assert row[2] == '\'=HYPERLINK("https://x.example")'
+    assert "X-Incomplete-Events" not in headers

@@ -5,12 +5,19 @@ qhb_audit's columns are positional: event name; time (RFC 3339); user; database 
 attempts); remote host; remote port; success (connection attempts); table; new table name (renames);
 database (DDL on a database); new database name (renames). Event parameters are recognised by
 the name sets in dbguard.audit.params, compared the same forgiving way.
+
+Every cell is quoted and neutralised against formula injection (OWASP "CSV Injection"): a cell
+whose first character, or first character after leading whitespace and quotes, is one of
+= + - @ TAB CR gets a single quote (') in front, so spreadsheet programs show it as text instead
+of running it. Quoting every cell keeps a `;` or a quote in a value from starting a new cell in
+programs that split on another separator.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -31,14 +38,24 @@ _PARAMS = {
 }
 
 
+# Spreadsheets read a cell starting this way as a formula; leading blanks and quotes do not stop them.
+_FORMULA_START = re.compile(r"[\s'\"]*[=+\-@\t\r]")
+
+
 def to_csv(events: Iterable[dict[str, Any]]) -> str:
     """`events`: qhb_audit events as received. Quoting follows RFC 4180 (commas, quotes, newlines)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(HEADER)
     for event in events:
-        writer.writerow(_row(event))
-    return buffer.getvalue()
+        writer.writerow([neutralised(cell) for cell in _row(event)])
+    # A lone surrogate (only a record written by hand can hold one) becomes "?": the body stays UTF-8.
+    return buffer.getvalue().encode("utf-8", "replace").decode("utf-8")
+
+
+def neutralised(cell: str) -> str:
+    """The cell as text a spreadsheet will not evaluate (OWASP's single-quote prefix)."""
+    return "'" + cell if _FORMULA_START.match(cell) else cell
 
 
 def _row(event: dict[str, Any]) -> list[str]:
@@ -79,4 +96,7 @@ def _first(params: list[tuple[str, str]], names: frozenset[str]) -> str:
 def _rfc3339(datetime_ms: Any) -> str:
     if not isinstance(datetime_ms, int):
         return ""
-    return datetime.fromtimestamp(datetime_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return datetime.fromtimestamp(datetime_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):  # a record written around ingest's bounds
+        return ""

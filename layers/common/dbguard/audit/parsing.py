@@ -7,17 +7,32 @@ retried POST of the same event always maps to the same id whatever its key order
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from dbguard.audit.models import MAX_EVENT_BYTES, MAX_EVENTS_PER_REQUEST, AuditEvent
+from dbguard.audit.json_limits import Location, Refused, load_for_storage, refusals
+from dbguard.audit.models import (
+    MAX_EVENT_BYTES,
+    MAX_EVENTS_PER_REQUEST,
+    MAX_NESTING_DEPTH,
+    MAX_UNKNOWN_FIELDS_BYTES,
+    AuditEvent,
+    AuditParam,
+)
 from dbguard.errors import InvalidInput, MalformedInput, PayloadTooLarge, Problem
-from dbguard.validation import problems_from
+from dbguard.validation import field_path, problems_from
 
 _events_adapter = TypeAdapter(list[AuditEvent])
+MAX_PROBLEMS_LISTED = 20  # an error body stays small whatever the request holds
+_MAX_KEY_CHARS_IN_PATH = 64
+_EVENT_KEYS = frozenset(field.alias or name for name, field in AuditEvent.model_fields.items())
+_PARAM_KEYS = frozenset(field.alias or name for name, field in AuditParam.model_fields.items())
+_EVENT_LEVEL, _PARAM_LEVEL = 1, 3  # an event object, and an object in its `params` array
 
 
 @dataclass(frozen=True)
@@ -38,8 +53,11 @@ def parse_body(body: bytes, max_bytes: int) -> ParsedBody:
         raise PayloadTooLarge(f"request body is {len(body)} bytes; at most {max_bytes} are accepted")
     if not body.strip():
         raise MalformedInput("request body is empty; send one qhb_audit event or a JSON array of them")
-    document = _load_json(body)
+    document, marked = _load_json(body)
+    if marked:
+        _refuse_marked_values(document)
     items, is_batch = _as_items(document)
+    _limit_unknown_fields(items, is_batch)
     events = _validate(items, is_batch)
     return ParsedBody(
         events=[
@@ -59,27 +77,58 @@ def event_id(canonical: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
-def _load_json(body: bytes) -> Any:
+def _load_json(body: bytes) -> tuple[Any, bool]:
     try:
-        return json.loads(body, parse_constant=_reject_constant)
+        return load_for_storage(body)
     except json.JSONDecodeError as error:
         raise MalformedInput(
             f"request body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
-    except (ValueError, RecursionError) as error:  # bad encoding, NaN/Infinity, absurd nesting
+    except (ValueError, RecursionError) as error:  # bad encoding, nesting beyond the parser's stack
         raise MalformedInput(f"request body is not valid JSON: {_reason(error)}") from None
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _reason(error: Exception) -> str:
     if isinstance(error, RecursionError):
-        return "nested too deeply"
+        return f"nested too deeply (at most {MAX_NESTING_DEPTH} levels are accepted)"
     if isinstance(error, UnicodeDecodeError):
         return "not UTF-8 text"
     return str(error)
+
+
+def _refuse_marked_values(document: Any) -> None:
+    """NaN/Infinity (400); numbers DynamoDB cannot hold, repeated keys (422): all named by path."""
+    first_level = 0 if isinstance(document, list) else _EVENT_LEVEL  # a batch's array does not count
+    _refuse(refusals(document, first_level))
+
+
+def _refuse(marks: Iterator[tuple[Location, Refused]]) -> None:
+    found = list(itertools.islice(marks, MAX_PROBLEMS_LISTED + 1))
+    if not found:
+        return
+    problems = [Problem(_path(location), refused.reason) for location, refused in found]
+    error = MalformedInput if any(refused.malformed for _, refused in found) else InvalidInput
+    raise error(
+        _summary(problems[:MAX_PROBLEMS_LISTED], more=len(found) > MAX_PROBLEMS_LISTED),
+        problems[:MAX_PROBLEMS_LISTED],
+    )
+
+
+def _path(location: Location) -> str:
+    """A JSON path for error answers; a huge key is cut so the answer stays small."""
+    return field_path(
+        tuple(
+            part[:_MAX_KEY_CHARS_IN_PATH] + "…"
+            if isinstance(part, str) and len(part) > _MAX_KEY_CHARS_IN_PATH
+            else part
+            for part in location
+        )
+    )
+
+
+def _summary(problems: list[Problem], more: bool = False) -> str:
+    noun = "problem" if len(problems) == 1 else "problems"
+    return f"{'more than ' if more else ''}{len(problems)} {noun} in the audit event(s); nothing was stored"
 
 
 def _as_items(document: Any) -> tuple[list[Any], bool]:
@@ -108,10 +157,60 @@ def _validate(items: list[Any], is_batch: bool) -> list[AuditEvent]:
             problems = [
                 Problem(p.field.removeprefix("[0]").lstrip(".") or "(root)", p.message) for p in problems
             ]
-        noun = "problem" if len(problems) == 1 else "problems"
-        raise InvalidInput(
-            f"{len(problems)} {noun} in the audit event(s); nothing was stored", problems
-        ) from None
+        raise InvalidInput(_summary(problems), problems) from None
+
+
+def _limit_unknown_fields(items: list[Any], is_batch: bool) -> None:
+    """Unknown fields (the event's and its params') are opaque to dbguard: their nesting and their
+    size together are bounded. The known fields' shape is bounded by the model."""
+    for index, item in enumerate(items):
+        unknown = _unknown_fields(item, (index,) if is_batch else ())
+        if not unknown:
+            continue
+        _refuse(
+            itertools.chain.from_iterable(
+                refusals(value, level, location) for location, level, value in unknown
+            )
+        )
+        sizes = {location: _json_bytes({location[-1]: value}) - 2 for location, _, value in unknown}
+        total = sum(sizes.values())  # each field as canonical "key":value
+        if total > MAX_UNKNOWN_FIELDS_BYTES:
+            largest = max(sizes, key=sizes.__getitem__)
+            raise PayloadTooLarge(
+                f"an event's unknown fields are {total} bytes as JSON; at most {MAX_UNKNOWN_FIELDS_BYTES} "
+                "are accepted per event",
+                [
+                    Problem(
+                        _path(largest),
+                        f"largest unknown field ({sizes[largest]} bytes) of {total} bytes "
+                        f"in all; the limit is {MAX_UNKNOWN_FIELDS_BYTES}",
+                    )
+                ],
+            )
+
+
+def _unknown_fields(item: Any, where: Location) -> list[tuple[Location, int, Any]]:
+    """(location, nesting level, value) of each unknown field of an event and of its params; what
+    is not shaped like an event is left to the model to refuse."""
+    if type(item) is not dict:
+        return []
+    found = [
+        ((*where, key), _EVENT_LEVEL + 1, value) for key, value in item.items() if key not in _EVENT_KEYS
+    ]
+    params = item.get("params")
+    if type(params) is list:
+        for position, param in enumerate(params):
+            if type(param) is dict and param.keys() != _PARAM_KEYS:
+                found += [
+                    ((*where, "params", position, key), _PARAM_LEVEL + 1, value)
+                    for key, value in param.items()
+                    if key not in _PARAM_KEYS
+                ]
+    return found
+
+
+def _json_bytes(document: Any) -> int:
+    return len(canonical_json(document).encode("utf-8", "surrogatepass"))  # lone surrogates: refused later
 
 
 def _with_identity(event: AuditEvent, item: dict[str, Any], index: int, is_batch: bool) -> ParsedEvent:
