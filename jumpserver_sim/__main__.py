@@ -9,6 +9,7 @@ import signal
 import threading
 
 from jumpserver_sim import Simulator
+from jumpserver_sim.server import STOCK
 
 
 def main() -> None:
@@ -17,8 +18,17 @@ def main() -> None:
         version=os.environ.get("JMS_SIM_VERSION", "v4"),
         private_token=token,
         port=int(os.environ.get("JMS_SIM_PORT", "8090")),
+        connection_token_reusable=os.environ.get("JMS_SIM_CONNECTION_TOKEN_REUSABLE", "false").lower()
+        == "true",
+        throttle_rate=os.environ.get("JMS_SIM_THROTTLE_RATES_USER", STOCK),
     ).start()
     print(f"JumpServer simulator ({simulator.version}) on {simulator.url}", flush=True)
+    rate = simulator.throttle and f"{simulator.throttle.num_requests}/{simulator.throttle.duration}s"
+    print(
+        f"  CONNECTION_TOKEN_REUSABLE={str(simulator.connection_token_reusable).lower()}, "
+        f"throttle per user: {rate or 'none'}",
+        flush=True,
+    )
     print(f"  service user id: {simulator.service_user.id}", flush=True)
     if "JMS_SIM_TOKEN" not in os.environ:
         print(f"  private token:   {token}   (Authorization: Token <token>)", flush=True)

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import re
 import threading
 import time
@@ -17,9 +18,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from jumpserver_sim.api import Api, ApiError, Request, Response
-from jumpserver_sim.state import State, User
+from jumpserver_sim.state import AccountTemplate, State, User
 
 _SIGNATURE = re.compile(r'(\w+)="([^"]*)"')
+# jumpserver/conf.py THROTTLE_RATES_USER: v3.10.23 has no throttling; v4.10.15-16 180/min (4096/min
+# from v4.10.17). The simulator's default is the stock server's.
+STOCK_THROTTLE_RATES = {"v3": None, "v4": "180/min"}
+STOCK = "stock"
+_HMAC_DIGESTS = {"hmac-sha1": hashlib.sha1, "hmac-sha256": hashlib.sha256, "hmac-sha512": hashlib.sha512}
 _OPEN_PATHS = ("/api/health/", "/api/v1/settings/public/open/")
 _NOT_AUTHENTICATED = {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"}
 
@@ -32,6 +38,7 @@ class Faults:
     retry_after_seconds: int = 1
     hang_next: int = 0  # sleep hang_seconds before answering this many requests
     hang_seconds: float = 5.0
+    fail_after_commit_next: int = 0  # apply this many successful requests, then answer 502 (a lost answer)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take(self, name: str) -> bool:
@@ -41,6 +48,34 @@ class Faults:
                 setattr(self, name, left - 1)
                 return True
             return False
+
+
+class Throttle:
+    """DRF's SimpleRateThrottle as JumpServer's common/drf/throttling.py RateThrottle applies it to
+    an authenticated user: a sliding window of the last `duration` seconds; a refused request is not
+    counted; the wait is what is left of the window (rest_framework/throttling.py wait())."""
+
+    def __init__(self, rate: str) -> None:
+        count, _, period = rate.partition("/")
+        self.num_requests = int(count)
+        self.duration = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+        self.history: list[float] = []  # newest first, as DRF keeps it
+        self.lock = threading.Lock()
+
+    def wait(self, now: float) -> int | None:
+        """None when the request may pass (and is counted), else the seconds to wait (rounded up)."""
+        with self.lock:
+            while self.history and self.history[-1] <= now - self.duration:
+                self.history.pop()
+            if len(self.history) < self.num_requests:
+                self.history.insert(0, now)
+                return None
+            return math.ceil(self.duration - (now - self.history[-1]))
+
+
+def throttle_for(version: str, rate: str | None) -> Throttle | None:
+    rate = STOCK_THROTTLE_RATES[version] if rate == STOCK else rate
+    return Throttle(rate) if rate and rate != "none" else None
 
 
 @dataclass(frozen=True)
@@ -62,15 +97,22 @@ class Simulator:
         access_keys: dict[str, str] | None = None,
         port: int = 0,
         clock: Callable[[], float] = time.time,
+        connection_token_reusable: bool = False,
+        throttle_rate: str | None = STOCK,
     ) -> None:
+        """Defaults are a stock server's: CONNECTION_TOKEN_REUSABLE off, the version's throttle rate
+        (`throttle_rate` "180/min"-style, or None / "none" for no throttling)."""
         if version not in ("v3", "v4"):
             raise ValueError("version must be v3 or v4")
         self.version = version
+        self.connection_token_reusable = connection_token_reusable
+        self.throttle_rate = throttle_rate
+        self.throttle = throttle_for(version, throttle_rate)
         self.private_token = private_token
         self.access_keys = dict(access_keys or {})
         self.clock = clock
         self.service_user = User(str(uuid.uuid4()), "dbguard service", "dbguard")
-        self.store = State(version, self.service_user)
+        self.store = self._new_state()
         self.api = Api(self.store)
         self.fault = Faults()
         self.requests: list[Recorded] = []
@@ -107,8 +149,12 @@ class Simulator:
                 raise ValueError(f"unknown fault {name}")
             setattr(self.fault, name, value)
 
+    def _new_state(self) -> State:
+        return State(self.version, self.service_user, reusable_allowed=self.connection_token_reusable)
+
     def reset(self) -> None:
-        self.store = State(self.version, self.service_user)
+        self.throttle = throttle_for(self.version, self.throttle_rate)
+        self.store = self._new_state()
         self.api = Api(self.store)
         self.fault = Faults()
         self.requests.clear()
@@ -126,6 +172,24 @@ class Simulator:
         body["assets"] = asset_ids or []
         return self.api.create_permission(Request("POST", "", {}, body, self.clock())).body["id"]
 
+    def add_account_template(
+        self,
+        name: str,
+        username: str,
+        secret: str = "",
+        *,
+        secret_type: str = "password",  # noqa: S107
+        privileged: bool = False,
+        is_active: bool = True,
+    ) -> str:
+        """An account template (Accounts -> Templates in the UI; the API route is not modelled);
+        its id, for GET /api/v1/accounts/account-templates/<id>/ and `template` on account create."""
+        template = AccountTemplate(
+            str(uuid.uuid4()), name, username, secret, secret_type, privileged, is_active, self.clock()
+        )
+        self.store.templates[template.id] = template
+        return template.id
+
     # ------------------------------------------------------------------ one request
     def answer(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Response:
         if self.fault.latency_seconds:
@@ -137,23 +201,38 @@ class Simulator:
             return Response(502, "<html><body><h1>502 Bad Gateway</h1></body></html>")
         if self.fault.take("throttle_next"):
             wait = self.fault.retry_after_seconds
-            body = {
-                "detail": f"Request was throttled. Expected available in {wait} seconds.",
-                "code": "throttled",
-            }
-            return Response(429, body, {"Retry-After": str(wait)})
+            return Response(429, _throttled(wait), {"Retry-After": str(wait)})
         try:
             if split.path.startswith("/_sim/"):
                 return self._control(method, split.path, raw)
+            if not self.api.resolves(split.path):
+                raise ApiError(404, {"error": "Not found"})  # Django's URL resolver: no DRF view at all
             if split.path not in _OPEN_PATHS:
                 self._authenticate(method, target, headers)
+                self._check_throttle()
             body = json.loads(raw) if raw.strip() else None
-            request = Request(method, split.path, dict(parse_qsl(split.query)), body, self.clock())
-            return self.api.handle(request)
+            query = dict(parse_qsl(split.query, keep_blank_values=True))
+            request = Request(
+                method, split.path, query, body, self.clock(), split.query, headers.get("host", "")
+            )
+            return self._fail_after_commit(self.api.handle(request))
         except ApiError as error:
-            return Response(error.status, error.body)
+            return Response(error.status, error.body, error.headers)
         except json.JSONDecodeError:
             return Response(400, {"detail": "JSON parse error - Expecting value", "code": "parse_error"})
+
+    def _fail_after_commit(self, response: Response) -> Response:
+        """`fail_after_commit_next`: the request was applied (a POST created its object), but the
+        answer is lost on the way back, as when the reverse proxy times out after JumpServer committed."""
+        if response.status < 400 and self.fault.take("fail_after_commit_next"):
+            return Response(502, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+        return response
+
+    def _check_throttle(self) -> None:
+        """After authentication, as DRF's APIView.initial() orders it."""
+        wait = self.throttle.wait(self.clock()) if self.throttle else None
+        if wait is not None:
+            raise ApiError(429, _throttled(wait), {"Retry-After": str(wait)})
 
     def _authenticate(self, method: str, target: str, headers: dict[str, str]) -> None:
         authorization = headers.get("authorization", "")
@@ -170,22 +249,32 @@ class Simulator:
     def _verify_signature(
         self, method: str, target: str, headers: dict[str, str], parts: dict[str, str]
     ) -> None:
-        signed = parts.get("headers", "date").split()
-        if "date" not in signed or "date" not in headers:
-            raise ApiError(500, {"error": "Server internal error"})  # as the real server does
-        secret = self.access_keys.get(parts.get("keyId", ""))
-        if secret is None or parts.get("algorithm") != "hmac-sha256":
+        """common/auth/signature.py SignatureAuthentication with httpsig 1.3.0's HeaderVerifier:
+        keyId, algorithm and signature must be there and the key known (else 401); then httpsig
+        raises plain exceptions (a 500) for an algorithm other than hmac-sha1/256/512, for a signed
+        header list without both required headers "(request-target)" and "date" (the list
+        defaults to "date"), and for a signed header the request lacks."""
+        parts = {name.lower(): value for name, value in parts.items()}
+        if {"keyid", "algorithm", "signature"} - parts.keys():
             raise ApiError(401, {"detail": "Invalid signature.", "code": "authentication_failed"})
-        lines = [
-            f"(request-target): {method.lower()} {target}"
-            if name == "(request-target)"
-            else f"{name}: {headers.get(name, '')}"
-            for name in signed
-        ]
-        expected = base64.b64encode(
-            hmac.new(secret.encode(), "\n".join(lines).encode(), hashlib.sha256).digest()
-        )
-        if not hmac.compare_digest(expected.decode(), parts.get("signature", "")):
+        secret = self.access_keys.get(parts["keyid"])
+        if secret is None:
+            raise ApiError(401, {"detail": "Invalid signature.", "code": "authentication_failed"})
+        digest = _HMAC_DIGESTS.get(parts["algorithm"])
+        signed = parts.get("headers", "date").split(" ")
+        if digest is None or {"(request-target)", "date"} - set(signed):
+            raise ApiError(500, {"error": "Server internal error"})
+        lines = []
+        for name in signed:
+            name = name.lower()
+            if name == "(request-target)":
+                lines.append(f"(request-target): {method.lower()} {target}")
+            elif name in headers:
+                lines.append(f"{name}: {headers[name]}")
+            else:  # httpsig generate_message: 'missing required header'
+                raise ApiError(500, {"error": "Server internal error"})
+        expected = base64.b64encode(hmac.new(secret.encode(), "\n".join(lines).encode(), digest).digest())
+        if not hmac.compare_digest(expected.decode(), parts["signature"]):
             raise ApiError(401, {"detail": "Invalid signature.", "code": "authentication_failed"})
 
     def _control(self, method: str, path: str, raw: bytes) -> Response:
@@ -246,6 +335,11 @@ def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
             pass  # requests are kept in simulator.requests; no access log with paths on stderr
 
     return Handler
+
+
+def _throttled(wait: int) -> dict[str, str]:
+    unit = "second" if wait == 1 else "seconds"  # rest_framework.exceptions.Throttled
+    return {"detail": f"Request was throttled. Expected available in {wait} {unit}.", "code": "throttled"}
 
 
 def _without_credentials(headers: dict[str, str]) -> dict[str, str]:

@@ -23,6 +23,15 @@ SERVER_ZONE = timezone(timedelta(hours=8))  # the recorded servers ran in UTC+8
 ONETIME_SECONDS = 300
 REUSABLE_SECONDS = 30 * 86400
 
+# accounts/const/account.py SecretType: value -> label
+SECRET_TYPES = {
+    "password": "Password",
+    "ssh_key": "SSH key",
+    "access_key": "Access key",
+    "token": "Token",
+    "api_key": "API key",
+}
+
 # name -> (id, protocol, hidden from the API); v3 open source hides PostgreSQL (DESIGN facts)
 PLATFORMS = {
     "v3": {
@@ -63,6 +72,24 @@ class Account:
     secret: str
     privileged: bool = False
     created: float = 0.0
+    secret_type: str = "password"  # noqa: S105
+    is_active: bool = True
+    source: str = "local"  # "template" when made from an account template
+    source_id: str | None = None
+
+
+@dataclass
+class AccountTemplate:
+    """accounts/models/template.py AccountTemplate (a BaseAccount: name, username, secret...)."""
+
+    id: str
+    name: str
+    username: str
+    secret: str
+    secret_type: str = "password"  # noqa: S105
+    privileged: bool = False
+    is_active: bool = True
+    created: float = 0.0
 
 
 @dataclass
@@ -87,10 +114,12 @@ class Permission:
     users: list[str]
     assets: list[str]
     nodes: list[str]
-    accounts: list[str]
+    accounts: list[str]  # account *usernames* and aliases (@ALL, @SPEC, ...), never account names
     protocols: list[str]
     is_active: bool = True
     created: float = 0.0
+    date_start: float | None = None
+    date_expired: float | None = None
 
 
 @dataclass
@@ -105,6 +134,7 @@ class Token:
     is_reusable: bool
     created: float
     expires: float
+    admin: bool = False  # an AdminConnectionToken (type "admin"), v4.8+
 
 
 @dataclass
@@ -112,19 +142,22 @@ class User:
     id: str
     name: str
     username: str
+    is_superuser: bool = True  # admin-connection-token is for superusers only
 
 
 @dataclass
 class State:
     version: str
     service_user: User
-    reusable_allowed: bool = True
+    reusable_allowed: bool = False  # CONNECTION_TOKEN_REUSABLE, off on a stock server (conf.py)
     reusable_seconds: int = REUSABLE_SECONDS
     nodes: dict[str, Node] = field(default_factory=dict)
     assets: dict[str, Asset] = field(default_factory=dict)
     accounts: dict[str, Account] = field(default_factory=dict)
     permissions: dict[str, Permission] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
+    templates: dict[str, AccountTemplate] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # label id -> "name:value"
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
@@ -156,16 +189,31 @@ class State:
         node = self.root
         for part in parts:
             child = next((n for n in self.nodes.values() if n.parent is node and n.value == part), None)
-            if child is None:
-                siblings = sum(1 for n in self.nodes.values() if n.parent is node)
-                child = Node(str(uuid.uuid4()), f"{node.key}:{siblings}", part, node)
-                self.nodes[child.id] = child
-            node = child
+            node = child if child is not None else self.add_child(node, part)
         return node
 
+    def add_child(self, parent: Node, value: str) -> Node:
+        siblings = sum(1 for n in self.nodes.values() if n.parent is parent)
+        child = Node(str(uuid.uuid4()), f"{parent.key}:{siblings}", value, parent)
+        self.nodes[child.id] = child
+        return child
+
     # ------------------------------------------------------------------ tokens
+    def label_id(self, label: str) -> str:
+        """labels/models.py Label: get_or_create by (name, value); the id is stable here."""
+        label_id = str(uuid.uuid5(uuid.NAMESPACE_OID, label))
+        self.labels.setdefault(label_id, label)
+        return label_id
+
     def new_token(
-        self, asset_id: str, account: str, protocol: str, method: str, reusable: bool, now: float
+        self,
+        asset_id: str,
+        account: str,
+        protocol: str,
+        method: str,
+        reusable: bool,
+        now: float,
+        admin: bool = False,
     ) -> Token:
         token = Token(
             id=str(uuid.uuid4()),
@@ -178,6 +226,7 @@ class State:
             is_reusable=reusable,
             created=now,
             expires=now + ONETIME_SECONDS,  # even when created reusable (the reuse call extends it)
+            admin=admin,
         )
         self.tokens[token.id] = token
         return token
@@ -230,9 +279,7 @@ class State:
         rendered = []
         for label in labels:
             name, _, value = label.partition(":")
-            rendered.append(
-                {"id": str(uuid.uuid5(uuid.NAMESPACE_OID, label)), "name": name, "value": value, "color": ""}
-            )
+            rendered.append({"id": self.label_id(label), "name": name, "value": value, "color": ""})
         return rendered
 
     def render_account(self, account: Account) -> dict[str, Any]:
@@ -242,6 +289,10 @@ class State:
             name=account.name,
             username=account.username,
             privileged=account.privileged,
+            is_active=account.is_active,
+            secret_type={"value": account.secret_type, "label": SECRET_TYPES.get(account.secret_type, "")},
+            source={"value": account.source, "label": account.source.title()},
+            source_id=account.source_id,
             date_created=format_date(account.created),
             date_updated=format_date(account.created),
         )
@@ -286,6 +337,32 @@ class State:
             assets_amount=len(permission.assets),
             nodes_amount=len(permission.nodes),
         )
+
+    def render_template(self, template: AccountTemplate) -> dict[str, Any]:
+        """accounts/serializers/account/template.py: v3 AccountTemplateSerializer, v4
+        AccountDetailTemplateSerializer (+ spec_info); secret and passphrase are write-only."""
+        body = {
+            "id": template.id,
+            "name": template.name,
+            "username": template.username,
+            "secret_type": {"value": template.secret_type, "label": SECRET_TYPES[template.secret_type]},
+            "privileged": template.privileged,
+            "is_active": template.is_active,
+            "created_by": "Administrator",
+            "date_created": format_date(template.created),
+            "date_updated": format_date(template.created),
+            "comment": "",
+            "labels": [],
+            "secret_strategy": {"value": "specific", "label": "Specific secret"},
+            "password_rules": {},
+            "auto_push": False,
+            "push_params": {},
+            "platforms": [],
+            "su_from": None,
+        }
+        if self.version == "v4":
+            body["spec_info"] = {}
+        return body
 
     def render_user(self) -> dict[str, Any]:
         user = self.service_user

@@ -114,7 +114,10 @@ def seed_earlier_assets(simulator: Simulator) -> None:
 def test_every_recorded_exchange_replays_with_the_same_status_and_shape(version):
     ids: dict[str, str] = {}
     failures = []
-    with Simulator(version, private_token=PRIVATE_TOKEN, access_keys=dict([ACCESS_KEY])) as simulator:
+    # the recorded servers ran with CONNECTION_TOKEN_REUSABLE: true (../shared/real-jumpserver)
+    with Simulator(
+        version, private_token=PRIVATE_TOKEN, access_keys=dict([ACCESS_KEY]), connection_token_reusable=True
+    ) as simulator:
         seed_earlier_assets(simulator)
         for exchange in exchanges(version):
             request, expected = exchange["request"], exchange["response"]

@@ -16,8 +16,10 @@ from dbguard.jumpserver.errors import (
     JumpServerRejected,
     JumpServerThrottled,
     JumpServerUnavailable,
+    ReusableTokensDisabled,
+    error_from_response,
 )
-from dbguard.jumpserver.transport import Transport
+from dbguard.jumpserver.transport import RequestBudget, Transport
 from tests.conftest import JMS_PRIVATE_TOKEN
 
 ACCOUNT_PASSWORD = "acct-Pa55-must-not-leak-41"
@@ -226,3 +228,99 @@ def test_no_secret_reaches_logs_or_errors(client, jumpserver_sim, caplog, capsys
     text = caplog.text + captured.out + captured.err + " ".join(errors) + repr(token)
     for secret in (ACCOUNT_PASSWORD, JMS_PRIVATE_TOKEN, token.value.get_secret_value()):
         assert secret not in text
+
+
+def test_a_permission_names_the_username_and_a_wrong_one_is_corrected(client, jumpserver_sim):
+    asset, account = register(client)
+    assert account.username == "svc"
+    client.ensure_permission(asset.id, account)
+    [permission] = jumpserver_sim.store.permissions.values()
+    assert set(permission.accounts) == {"@SPEC", "svc"}
+    permission.accounts = ["dbguard"]  # what earlier dbguard versions saved: grants nothing
+    with pytest.raises(JumpServerPermissionMissing):
+        client.create_connection_token(asset.id, account, "postgresql")
+    legacy = account.model_copy(update={"username": None})  # a registry entry without the username
+    client.ensure_permission(asset.id, legacy)
+    assert set(permission.accounts) == {"@SPEC", "svc"}
+    assert len(jumpserver_sim.store.permissions) == 1
+    assert client.create_connection_token(asset.id, account, "postgresql").id
+    patches = sum(1 for r in jumpserver_sim.requests if r.method == "PATCH" and "perms" in r.path)
+    client.ensure_permission(asset.id, account)  # already right: nothing sent
+    assert sum(1 for r in jumpserver_sim.requests if r.method == "PATCH" and "perms" in r.path) == patches
+
+
+def test_a_stock_server_refusing_reusable_tokens_is_named_in_the_error(
+    make_jumpserver_sim, credentials_secret, sleeps
+):
+    sim = make_jumpserver_sim("v4", connection_token_reusable=False)
+    client = make_client(sim, credentials_secret, sleeps)
+    assert client.reusable_tokens_enabled() is False
+    asset, account = register(client)
+    client.ensure_permission(asset.id, account)
+    token = client.create_connection_token(asset.id, account, "postgresql")
+    with pytest.raises(ReusableTokensDisabled, match="set CONNECTION_TOKEN_REUSABLE=true"):
+        client.make_token_reusable(token.id)
+
+
+def test_version_detection_never_takes_an_outage_for_v3(client, jumpserver_sim):
+    jumpserver_sim.faults(fail_next=10)
+    with pytest.raises(JumpServerUnavailable):
+        _ = client.version
+
+
+def test_version_detection_uses_a_route_every_v4_9_and_later_has(client, jumpserver_sim):
+    assert client.version == jumpserver_sim.version
+    assert [r.path for r in jumpserver_sim.requests] == ["/api/v1/assets/directories/?limit=1"]
+
+
+def test_the_root_node_is_used_as_it_is(client, jumpserver_sim):
+    assert client.ensure_node("") == jumpserver_sim.store.root.id
+    assert not [r for r in jumpserver_sim.requests if r.method == "POST"]  # "/<root>" alone is a 500
+
+
+def test_an_account_template_gives_the_account_its_name_and_username(client, jumpserver_sim):
+    template_id = jumpserver_sim.add_account_template("tpl-dbguard", "tpl_user", "tpl-secret")
+    asset, _ = register(client, name="other-db")
+    first = client.ensure_account(asset.id, "dbguard", template_id=template_id)
+    again = client.ensure_account(asset.id, "dbguard", template_id=template_id)
+    assert (first.name, first.username) == ("tpl-dbguard", "tpl_user")
+    assert again == first
+    assert sum(1 for a in jumpserver_sim.store.accounts.values() if a.asset_id == asset.id) == 2
+
+
+def test_the_request_budget_keeps_under_a_stock_v4_throttle(make_jumpserver_sim, credentials_secret):
+    clock = FakeClock()
+    sim = make_jumpserver_sim("v4", throttle_rate="5/min", clock=clock)
+    client, arn = credentials_secret
+    transport = Transport(
+        sim.url, CredentialsSource(client, arn, 300), org_id="00000000-0000-0000-0000-000000000002",
+        timeout_seconds=2, max_retries=0, budget=RequestBudget(5, clock=clock, sleep=clock.advance),
+    )  # fmt: skip
+    for _ in range(12):  # more than two windows' worth; no 429 with max_retries=0 would pass
+        transport.request("GET", "/api/v1/users/profile/")
+    assert clock.slept == [60.0, 60.0]  # waited exactly for the window to free a slot
+
+
+class FakeClock:
+    def __init__(self):
+        self.now, self.slept = 1_000_000.0, []
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.slept.append(round(seconds, 3))
+        self.now += seconds
+
+
+def test_token_like_text_echoed_by_jumpserver_is_cut_from_errors():
+    value = "Zk3qP9xLmA2vR7tB"  # 16 letters and digits, as JumpServer's token values
+    error = error_from_response(
+        400, {"detail": f"Token {value} is not valid", "code": "perm_account_invalid"}, "a token"
+    )
+    assert value not in str(error)
+    assert "<redacted>" in str(error)
+    ids = error_from_response(404, {"detail": "asset 8dd1e66b-de3f-4b99-9e7d-f606223969ad gone"}, "x")
+    assert "8dd1e66b-de3f-4b99-9e7d-f606223969ad" in str(ids)  # object ids say which object, grant nothing
+    fields = error_from_response(400, {"secret": [f"{value} is too short"]}, "an account")
+    assert value not in str(fields)

@@ -58,7 +58,7 @@ def test_asset_validation(jumpserver_sim):
     duplicate = create_asset(jumpserver_sim)
     assert (duplicate.status_code, duplicate.json()) == (400, {"name": ["This field must be unique."]})
     missing = create_asset(jumpserver_sim, name="db-2", db_name="")
-    assert missing.json() == {"db_name": ["This field is required."]}
+    assert missing.json() == {"db_name": ["This field may not be blank."]}  # required=True, no allow_blank
     assert create_asset(jumpserver_sim, name="db-3", platform="PostgreSQL").status_code == 500
     assert create_asset(jumpserver_sim, name="db-4", protocols=[{"name": "postgresql"}]).status_code == 500
     assert len(jumpserver_sim.store.assets) == 1  # refused requests leave nothing behind
@@ -118,6 +118,16 @@ def test_faults_throttle_fail_and_recover(make_jumpserver_sim):
     throttled = call(sim, "GET", "/api/v1/users/profile/")
     assert (throttled.status_code, throttled.headers["Retry-After"]) == (429, "7")
     assert call(sim, "GET", "/api/v1/users/profile/").json()["id"] == sim.service_user.id
+
+
+def test_a_failure_after_commit_applies_the_request_and_loses_its_answer(make_jumpserver_sim):
+    sim = make_jumpserver_sim("v4")
+    asset_id = create_asset(sim).json()["id"]
+    sim.faults(fail_after_commit_next=1)
+    lost = call(sim, "PATCH", f"/api/v1/assets/databases/{asset_id}/", {"name": "db-renamed"})
+    assert lost.status_code == 502
+    assert sim.store.assets[asset_id].name == "db-renamed"  # applied all the same
+    assert call(sim, "GET", f"/api/v1/assets/databases/{asset_id}/").status_code == 200  # one lost only
 
 
 def test_the_request_log_never_holds_credentials(jumpserver_sim):

@@ -18,15 +18,26 @@ from pydantic import SecretStr
 
 from dbguard.errors import ConfigurationError
 from dbguard.jumpserver.auth import CredentialsSource
-from dbguard.jumpserver.errors import JumpServerNotFound, JumpServerRejected, JumpServerUnavailable
+from dbguard.jumpserver.errors import (
+    JumpServerNotFound,
+    JumpServerRejected,
+    JumpServerUnavailable,
+    ReusableTokensDisabled,
+)
 from dbguard.jumpserver.models import ConnectionToken, DatabaseAsset
-from dbguard.jumpserver.transport import Transport
+from dbguard.jumpserver.transport import RequestBudget, Transport
 from dbguard.registry.models import JumpServerAccount
 from dbguard.settings import Settings
 
 JUMPSERVER_SETTINGS = ("jumpserver_url", "jumpserver_credentials_secret_arn")
 PAGE_SIZE = 500  # below both versions' maximum (v3 10000, v4 1000)
 TOKENS = "/api/v1/authentication/connection-token/"
+PERMISSIONS = "/api/v1/perms/asset-permissions/"
+DIRECTORIES = "/api/v1/assets/directories/?limit=1"
+REUSE_DISABLED = (
+    "JumpServer refuses reusable connection tokens: set CONNECTION_TOKEN_REUSABLE=true in JumpServer's "
+    "config.txt (or config.yml) and restart it; without it every token is one-time and expires in 300 s"
+)
 ADMIN_TOKENS = "/api/v1/authentication/admin-connection-token/"
 
 
@@ -45,8 +56,9 @@ class JumpServerClient:
         self._use_admin_tokens = use_admin_tokens
         self._lock = threading.Lock()
         self._user_id: str | None = None
-        self._root: str | None = None
+        self._root: dict[str, Any] | None = None
         self._nodes: dict[str, str] = {}
+        self._templates: dict[str, tuple[str, str]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, secretsmanager: Any) -> JumpServerClient:
@@ -61,6 +73,7 @@ class JumpServerClient:
             org_id=settings.jumpserver_org_id,
             timeout_seconds=settings.jumpserver_timeout_seconds,
             max_retries=settings.jumpserver_max_retries,
+            budget=RequestBudget(rate) if (rate := settings.jumpserver_requests_per_minute) else None,
         )
         return cls(
             transport,
@@ -72,15 +85,23 @@ class JumpServerClient:
     # ------------------------------------------------------------------ server facts (read once)
     @property
     def version(self) -> str:
-        """v3 or v4: only v4 serves the client-versions setting (no endpoint reports the release)."""
+        """ "v4" from v4.9 on (a connection token names the account by its id), else "v3" (by its name:
+        v3.x and v4.0-v4.8). No endpoint reports the release; directory-service assets arrived with
+        v4.9.0 (assets/urls/api_urls.py), so their route is the tell. The client-versions setting only
+        exists from v4.10.13 and cannot be used."""
         if self._version is None:
-            status = self._http.status_of("GET", "/api/v1/settings/client/versions/", "version detection")
-            if status not in (200, 404):  # an outage must not pass for v3 (accounts by name, ...)
+            status = self._http.status_of("GET", DIRECTORIES, "version detection")
+            if status not in (200, 403, 404):  # an outage must not pass for v3 (accounts by name, ...)
                 raise JumpServerUnavailable(
                     f"JumpServer answered HTTP {status} to version detection", status=status
                 )
-            self._version = "v4" if status == 200 else "v3"
+            self._version = "v3" if status == 404 else "v4"
         return self._version
+
+    def reusable_tokens_enabled(self) -> bool:
+        """The server's CONNECTION_TOKEN_REUSABLE (settings/serializers/public.py, both versions)."""
+        public = self._http.request("GET", "/api/v1/settings/public/", what="the public settings")
+        return bool(public.get("CONNECTION_TOKEN_REUSABLE")) if isinstance(public, dict) else False
 
     def current_user_id(self) -> str:
         with self._lock:
@@ -112,10 +133,14 @@ class JumpServerClient:
             roots = self._http.request(
                 "GET", "/api/v1/assets/nodes/", params={"key": "1"}, what="the root node"
             )
-            self._root = roots[0]["value"]
-        full_value = f"/{self._root}/{path}" if path else f"/{self._root}"
+            self._root = roots[0]
+        if not path:  # the root itself: posting its bare full_value is a 500 on real servers
+            return self._root["id"]
         node = self._http.request(
-            "POST", "/api/v1/assets/nodes/", json={"full_value": full_value}, what="a node"
+            "POST",
+            "/api/v1/assets/nodes/",
+            json={"full_value": f"/{self._root['value']}/{path}"},
+            what="a node",
         )
         with self._lock:
             self._nodes[path] = node["id"]
@@ -167,52 +192,84 @@ class JumpServerClient:
         self, asset_id: str, name: str, *, username: str | None = None, secret: SecretStr | None = None,
         template_id: str | None = None,
     ) -> JumpServerAccount:  # fmt: skip
-        """The account `name` on the asset, created or brought up to date; never duplicated."""
-        existing = next(
-            (
-                a
-                for a in self._pages("/api/v1/accounts/accounts/", {"asset": asset_id}, "accounts")
-                if a["name"] == name
-            ),
-            None,
-        )
+        """The account `name` on the asset, created or brought up to date; never duplicated.
+
+        With a template, JumpServer replaces name, username and secret by the template's
+        (accounts/serializers/account/account.py from_template_if_need), so the account is the
+        template's name; its secret is the template's business."""
+        if template_id:
+            name, username = self._template(template_id)
+        existing = self._account_named(asset_id, name)
         if existing is not None:
             if username and existing["username"] != username:
                 raise JumpServerRejected(
                     f"account {name} on asset {asset_id} has another user name than the credentials give; "
                     "JumpServer cannot change it: delete the account in JumpServer and redrive the change"
                 )
-            if secret is not None:
+            if secret is not None and not template_id:
                 self._http.request(
                     "PATCH", f"/api/v1/accounts/accounts/{existing['id']}/",
                     json={"secret": secret.get_secret_value()}, what=f"account {name}",
                 )  # fmt: skip
-            return JumpServerAccount(id=existing["id"], name=existing["name"])
+            return _account(existing)
         body: dict[str, Any] = {"asset": asset_id, "name": name, "privileged": False, "on_invalid": "error"}
         if template_id:
             body["template"] = template_id
         else:
             body |= {"username": username, "secret_type": "password", "secret": secret.get_secret_value()}
         created = self._http.request("POST", "/api/v1/accounts/accounts/", json=body, what=f"account {name}")
-        return JumpServerAccount(id=created["id"], name=created["name"])
+        return _account(created)
+
+    def _account_named(self, asset_id: str, name: str) -> dict[str, Any] | None:
+        # v3 has no `name` filter (it is ignored), so filter here
+        accounts = self._pages("/api/v1/accounts/accounts/", {"asset": asset_id}, "accounts")
+        return next((account for account in accounts if account["name"] == name), None)
+
+    def _template(self, template_id: str) -> tuple[str, str]:
+        with self._lock:
+            if template_id in self._templates:
+                return self._templates[template_id]
+        template = self._http.request(
+            "GET",
+            f"/api/v1/accounts/account-templates/{template_id}/",
+            what=f"account template {template_id}",
+        )
+        with self._lock:
+            self._templates[template_id] = (template["name"], template["username"])
+        return self._templates[template_id]
 
     def ensure_permission(self, asset_id: str, account: JumpServerAccount) -> None:
-        """Let the service user issue tokens for this asset and account (not needed with admin tokens)."""
+        """Let the service user issue tokens for this asset and account (not needed with admin tokens).
+
+        A permission's `accounts` are matched against account *usernames* (perms/utils/asset_perm.py
+        PermAssetDetailUtil.parse_alias_action_date_expire and map_alias_to_accounts, v3.10 and v4.x):
+        `@SPEC` + the username is what JumpServer's own UI saves for "specified accounts", and grants
+        just the accounts of that username; `@ALL` would also grant every other account of the asset.
+        A permission saved otherwise (earlier dbguard versions named the account) is corrected."""
         if self._admin_tokens:
             return
+        username = account.username or self._username_of(asset_id, account)
         name = f"dbguard-{asset_id}"
-        found = list(self._pages("/api/v1/perms/asset-permissions/", {"name": name}, f"permission {name}"))
         body = {
             "name": name, "users": [self.current_user_id()], "user_groups": [], "assets": [asset_id],
-            "nodes": [], "accounts": [account.name], "protocols": ["all"], "actions": ["connect"],
+            "nodes": [], "accounts": ["@SPEC", username], "protocols": ["all"], "actions": ["connect"],
             "is_active": True,
         }  # fmt: skip
-        if found:
-            self._http.request(
-                "PATCH", f"/api/v1/perms/asset-permissions/{found[0]['id']}/", json=body, what=name
-            )
-        else:
-            self._http.request("POST", "/api/v1/perms/asset-permissions/", json=body, what=name)
+        found = next(
+            (p for p in self._pages(PERMISSIONS, {"name": name}, f"permission {name}") if p["name"] == name),
+            None,
+        )
+        if found is None:
+            self._http.request("POST", PERMISSIONS, json=body, what=name)
+        elif not _grants(found, body):
+            self._http.request("PATCH", f"{PERMISSIONS}{found['id']}/", json=body, what=name)
+
+    def _username_of(self, asset_id: str, account: JumpServerAccount) -> str:
+        accounts = self._pages("/api/v1/accounts/accounts/", {"asset": asset_id}, "accounts")
+        found = next((a for a in accounts if a["id"] == account.id), None)
+        if found is None:
+            raise JumpServerNotFound(f"account {account.name} is no longer on asset {asset_id}", status=404)
+        return found["username"]
 
     # ------------------------------------------------------------------ connection tokens
     def create_connection_token(
@@ -235,9 +292,14 @@ class JumpServerClient:
         )
 
     def make_token_reusable(self, token_id: str) -> ConnectionToken:
-        self._http.request(
-            "PATCH", f"{TOKENS}{token_id}/reuse/", json={"is_reusable": True}, what=f"token {token_id}"
-        )
+        try:
+            self._http.request(
+                "PATCH", f"{TOKENS}{token_id}/reuse/", json={"is_reusable": True}, what=f"token {token_id}"
+            )
+        except JumpServerRejected as error:
+            if "not allowed" in str(error):  # authentication/api/connection_token.py reuse()
+                raise ReusableTokensDisabled(REUSE_DISABLED) from None
+            raise
         token = self.get_connection_token(token_id)
         if token is None:
             raise JumpServerNotFound(f"token {token_id} vanished after it was made reusable", status=404)
@@ -275,6 +337,25 @@ class JumpServerClient:
             offset += len(page["results"])
             if not page.get("next") or not page["results"]:
                 return
+
+
+def _account(found: dict[str, Any]) -> JumpServerAccount:
+    return JumpServerAccount(id=found["id"], name=found["name"], username=found["username"])
+
+
+def _grants(found: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """Whether a permission as JumpServer lists it already grants what `wanted` asks."""
+    ids = {key: {item["id"] if isinstance(item, dict) else item for item in found.get(key) or []}
+           for key in ("users", "assets")}  # fmt: skip
+    actions = {a["value"] if isinstance(a, dict) else a for a in found.get("actions") or []}
+    return (
+        ids["users"] == set(wanted["users"])
+        and ids["assets"] == set(wanted["assets"])
+        and set(found.get("accounts") or []) == set(wanted["accounts"])
+        and "all" in (found.get("protocols") or [])
+        and "connect" in actions
+        and bool(found.get("is_active"))
+    )
 
 
 def _asset_body(fields: dict[str, Any]) -> dict[str, Any]:

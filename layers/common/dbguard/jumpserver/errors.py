@@ -6,6 +6,7 @@ body, a header or a token value.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from dbguard.errors import DbguardError
@@ -34,6 +35,10 @@ class JumpServerRejected(JumpServerError):
 
 class JumpServerPermissionMissing(JumpServerRejected):
     """`perm_account_invalid`: no asset permission covers the asset, account and protocol."""
+
+
+class ReusableTokensDisabled(JumpServerRejected):
+    """The server's CONNECTION_TOKEN_REUSABLE is off (the stock default): an operator must enable it."""
 
 
 class JumpServerThrottled(JumpServerError):
@@ -76,14 +81,29 @@ def error_from_response(status: int, body: Any, what: str) -> JumpServerError:
 
 def _parse(body: Any) -> tuple[str | None, str | None, dict[str, list[str]]]:
     if isinstance(body, list):  # non-field errors: ["Account already exists"]
-        return "; ".join(str(item) for item in body)[:300], None, {}
+        return scrub("; ".join(str(item) for item in body)[:300]), None, {}
     if not isinstance(body, dict):
         return None, None, {}
     if "detail" in body or "code" in body or "error" in body:
         detail = body.get("detail") or body.get("error")
-        return (str(detail)[:300] if detail else None), body.get("code"), {}
+        return (scrub(str(detail)[:300]) if detail else None), scrub(str(body.get("code") or "")) or None, {}
     fields = {
-        str(name): [str(item)[:200] for item in (messages if isinstance(messages, list) else [messages])]
+        scrub(str(name)): [
+            scrub(str(item)[:200]) for item in (messages if isinstance(messages, list) else [messages])
+        ]
         for name, messages in body.items()
     }
     return None, None, fields
+
+
+# A connection token's value is 16 random letters and digits; keys and private tokens are longer.
+# JumpServer echoes input in some messages ("Token <value> is not valid"), so any such run is cut
+# out of what reaches a log line or an error. Object ids (UUIDs, with dashes) are kept: they say
+# which object, and grant nothing.
+_SECRET_LIKE = re.compile(
+    r"(?<![A-Za-z0-9-])(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{12,}(?![A-Za-z0-9-])"
+)
+
+
+def scrub(text: str) -> str:
+    return _SECRET_LIKE.sub("<redacted>", text)

@@ -9,7 +9,9 @@ the credentials again once (a rotated key) and repeats the request.
 from __future__ import annotations
 
 import random
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -28,9 +30,42 @@ from dbguard.observability import logger
 
 IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE", "OPTIONS"})
 RETRYABLE_STATUS = frozenset({502, 503, 504})
-MAX_RETRY_AFTER_SECONDS = 30.0
+MAX_RETRY_AFTER_SECONDS = 60.0  # DRF's wait is what is left of a one-minute window
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 8.0
+
+
+class RequestBudget:
+    """At most `per_minute` requests in any 60 s, the way JumpServer counts them (DRF's sliding
+    window per user, common/drf/throttling.py): calls beyond it wait instead of drawing a 429."""
+
+    WINDOW_SECONDS = 60.0
+
+    def __init__(
+        self,
+        per_minute: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._per_minute = per_minute
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = self._clock()
+                while self._sent and self._sent[0] <= now - self.WINDOW_SECONDS:
+                    self._sent.popleft()
+                if len(self._sent) < self._per_minute:
+                    self._sent.append(now)
+                    return
+                wait = self._sent[0] + self.WINDOW_SECONDS - now
+            logger.info("pacing JumpServer requests", extra={"delay_s": round(wait, 2)})
+            self._sleep(wait)
 
 
 class Transport:
@@ -44,8 +79,10 @@ class Transport:
         max_retries: int,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        budget: RequestBudget | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
+        self._budget = budget
         self._credentials = credentials
         self._timeout = timeout_seconds
         self._max_retries = max_retries
@@ -75,6 +112,8 @@ class Transport:
         url = f"{self._base_url}{path}"
         for attempt in range(self._max_retries + 1):
             last = attempt == self._max_retries
+            if self._budget is not None:
+                self._budget.acquire()
             try:
                 response = self._session.request(
                     method, url, params=params, json=body, auth=auth, timeout=self._timeout

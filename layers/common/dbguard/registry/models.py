@@ -13,12 +13,14 @@ class EntryStatus(StrEnum):
 
 
 class JumpServerAccount(BaseModel):
-    """The account connection tokens are issued for (v3 wants its name, v4 its id)."""
+    """The account connection tokens are issued for: a token names it by its name (v3) or id (v4.9+),
+    an asset permission by its username (entries registered before dbguard kept it have none)."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
     id: str
     name: str
+    username: str | None = None
 
 
 class RegistryEntry(BaseModel):
