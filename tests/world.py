@@ -17,6 +17,8 @@ from tests.conftest import JMS_PRIVATE_TOKEN
 from tests.samples import CMDB_DATABASE_PASSWORD, cmdb_change, eventbridge_event, sqs_event
 
 PROXY_HOST = "jms-proxy.example.com"
+# the CMDB ids the tests register with the one credentials secret (its binding tag lists them)
+DATABASES_SHARING_THE_TEST_ACCOUNT = ("cmdb-4711", "cmdb-0", "cmdb-1", "cmdb-2", "cmdb-big")
 EXTRA_PARAMETERS: dict[str, str] = {}
 
 
@@ -26,6 +28,7 @@ def template_parameters(jumpserver_sim: Simulator) -> dict[str, str]:
         "JumpServerUrl": jumpserver_sim.url,
         "JumpServerProxyHost": PROXY_HOST,
         "JumpServerPlatformIds": json.dumps({"PostgreSQL": 20}),  # v3 open source hides it
+        "JumpServerRequestsPerMinute": "0",  # the fixture's simulator does not throttle (pacing: test_client)
         **EXTRA_PARAMETERS,
     }
 
@@ -79,6 +82,7 @@ def world(stack: Template, jumpserver_sim: Simulator) -> World:
     secretsmanager.create_secret(
         Name="cmdb/billing-qhb-01",
         SecretString=json.dumps({"username": "billing_app", "password": CMDB_DATABASE_PASSWORD}),
+        Tags=[{"Key": "dbguard:cmdb-ids", "Value": " ".join(DATABASES_SHARING_THE_TEST_ACCOUNT)}],
     )
     return World(stack, jumpserver_sim)
 

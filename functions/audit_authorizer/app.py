@@ -1,10 +1,13 @@
 """REQUEST authorizer for POST /audit/events: `?token=` must be one of the ingest tokens.
 
-API Gateway caches the answer per token (AuthorizerCacheTtlSeconds). The token itself is never
-logged, returned or used as the principal id.
+API Gateway caches the answer per token (AuthorizerCacheTtlSeconds); the function caches the token
+secret for INGEST_TOKEN_CACHE_SECONDS, so a removed token stops working within the sum of both. The
+token itself is never logged, returned or used as the principal id.
 """
 
 from __future__ import annotations
+
+import time
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
@@ -24,11 +27,27 @@ from dbguard.validation import describe
 
 settings = Settings.from_env("ingest_token_secret_arn")
 INGEST_ROUTE = "/audit/events"
+# A token added to the secret is honoured at once: a miss reads the secret again, at most this often
+# (so a flood of wrong tokens cannot turn into a flood of Secrets Manager reads).
+REFRESH_ON_MISS_SECONDS = 10.0
+_last_refresh = -REFRESH_ON_MISS_SECONDS
 
 
-def _valid_tokens() -> IngestTokens:
+def _slot_of(token: str) -> int | None:
+    global _last_refresh
+    slot = _valid_tokens().slot_of(token)
+    if slot is None and time.monotonic() - _last_refresh >= REFRESH_ON_MISS_SECONDS:
+        _last_refresh = time.monotonic()
+        slot = _valid_tokens(force=True).slot_of(token)
+    return slot
+
+
+def _valid_tokens(force: bool = False) -> IngestTokens:
     secret = parameters.get_secret(
-        settings.ingest_token_secret_arn, transform="json", max_age=settings.ingest_token_cache_seconds
+        settings.ingest_token_secret_arn,
+        transform="json",
+        max_age=settings.ingest_token_cache_seconds,
+        force_fetch=force,
     )
     try:
         return IngestTokens.model_validate(secret)
@@ -46,7 +65,7 @@ def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaConte
     if not token:
         metrics.add_metric(name="IngestTokenMissing", unit=MetricUnit.Count, value=1)
         raise Exception("Unauthorized")  # API Gateway answers 401 for exactly this message
-    slot = _valid_tokens().slot_of(token)
+    slot = _slot_of(token)
     arn = event.parsed_arn
     policy = APIGatewayAuthorizerResponse(
         principal_id="qhb-ingest" if slot is not None else "rejected",

@@ -14,49 +14,38 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from dbguard import aws
 from dbguard.cloudformation import CustomResourceRequest, respond
-from dbguard.errors import InvalidInput
-from dbguard.jumpserver.client import JUMPSERVER_SETTINGS, JumpServerClient
+from dbguard.errors import InvalidInput, describe_error
 from dbguard.observability import logger, metrics, tracer
-from dbguard.registry.store import Registry
-from dbguard.rotation.factory import ROTATION_SETTINGS, build_rotator
+from dbguard.rotation.composition import TokenRotation, compose_token_rotation
 from dbguard.rotation.on_demand import OnDemandRotation
-from dbguard.rotation.policy import RotationPolicy
+from dbguard.rotation.policy import server_problems
 from dbguard.rotation.rotator import Outcome
-from dbguard.rotation.runner import RotationRunner, RunReport
-from dbguard.rotation.secrets_manager import RotationStep, SecretsManagerRotation
-from dbguard.secrets.store import DatabaseSecrets
-from dbguard.settings import Settings
+from dbguard.rotation.runner import RunReport
+from dbguard.rotation.secrets_manager import RotationStep
 from dbguard.validation import describe, problems_from
 
-settings = Settings.from_env(*ROTATION_SETTINGS, *JUMPSERVER_SETTINGS)
-_secretsmanager = aws.client("secretsmanager")
-_registry = Registry.create(settings.registry_table_name)
-_secrets = DatabaseSecrets(_secretsmanager, settings.secrets_prefix)
-_rotator = build_rotator(
-    settings, JumpServerClient.from_settings(settings, _secretsmanager), _registry, _secrets
-)
-runner = RotationRunner(_registry, _rotator, settings.rotation_concurrency)
-secrets_manager_rotation = SecretsManagerRotation(_rotator, _registry, _secrets)
-policy = RotationPolicy(
-    schedule=settings.rotation_schedule,
-    window_seconds=settings.rotation_window_seconds,
-    token_lifetime_seconds=settings.token_lifetime_seconds,
-    consumer_cache_seconds=settings.consumer_cache_seconds,
-)
-for _problem in policy.problems():  # the stack refuses these; a hand-edited environment may not
-    logger.error("rotation settings cannot keep a valid token in place", extra={"problem": _problem})
+try:
+    parts: TokenRotation | None = compose_token_rotation()
+    init_error: Exception | None = None
+except Exception as error:  # CloudFormation must still get an answer (below), or it waits an hour
+    parts, init_error = None, error
+    logger.exception("token_rotation cannot start")
+else:
+    for _problem in parts.policy.problems():  # the stack refuses these; a hand-edited environment may not
+        logger.error("rotation settings cannot keep a valid token in place", extra={"problem": _problem})
 
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
-    if "Step" in event:
-        return _secrets_manager_step(event)
     if "RequestType" in event:
         return _check_settings(event)
+    if parts is None:
+        raise init_error
+    if "Step" in event:
+        return _secrets_manager_step(event)
     if "rotate" in event:
         return _on_demand(event, context)
     if event.get("detail-type") == "Scheduled Event":
@@ -69,34 +58,41 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 def _scheduled(context: LambdaContext) -> dict[str, Any]:
     started = time.monotonic()
-    expiring_before = int(time.time()) + settings.rotation_window_seconds
-    report = runner.rotate_due(expiring_before, _has_time(context))
+    expiring_before = int(time.time()) + parts.settings.rotation_window_seconds
+    report = parts.runner.rotate_due(expiring_before, _has_time(context))
     return _summarise(report, started)
 
 
 def _on_demand(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = _parse(OnDemandRotation, event, "on-demand rotation request")
     started = time.monotonic()
-    return _summarise(runner.rotate_named(request.names, _has_time(context)), started)
+    report = parts.runner.rotate_named(request.names, _has_time(context), force=request.force)
+    return _summarise(report, started)
 
 
 def _secrets_manager_step(event: dict[str, Any]) -> None:
     step = _parse(RotationStep, event, "Secrets Manager rotation step")
     logger.info("Secrets Manager rotation step", extra={"step": step.step, "secret_id": step.secret_id})
-    secrets_manager_rotation.run(step)
+    parts.secrets_manager_rotation.run(step)
 
 
 def _check_settings(event: dict[str, Any]) -> None:
     request = _parse(CustomResourceRequest, event, "CloudFormation request")
-    problems = [] if request.request_type == "Delete" else policy.problems()
+    problems = [] if request.request_type == "Delete" else _deployment_problems()
     for problem in problems:
         logger.error("rotation settings refused", extra={"problem": problem})
     reason = " | ".join(problems) or "rotation settings keep a valid token in place"
     respond(request, success=not problems, reason=reason, physical_id="dbguard-rotation-settings")
 
 
+def _deployment_problems() -> list[str]:
+    if parts is None:
+        return [f"token_rotation cannot start: {describe_error(init_error)}"]
+    return parts.policy.problems() + server_problems(parts.jumpserver)
+
+
 def _has_time(context: LambdaContext):
-    margin_ms = settings.rotation_deadline_margin_seconds * 1000
+    margin_ms = parts.settings.rotation_deadline_margin_seconds * 1000
     return lambda: context.get_remaining_time_in_millis() > margin_ms
 
 

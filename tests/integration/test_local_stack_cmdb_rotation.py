@@ -54,7 +54,7 @@ def test_cmdb_event_to_asset_and_secret_then_rotation_then_retirement(running_st
     function = "dbguard-local-TokenRotationFunction"
     for _ in range(2):
         answer = lambda_client.invoke(
-            FunctionName=function, Payload=json.dumps({"rotate": ["billing-qhb-01"]})
+            FunctionName=function, Payload=json.dumps({"rotate": ["billing-qhb-01"], "force": True})
         )
         assert json.loads(answer["Payload"].read())["rotated"] == 1
     current, previous = secret(stack), secret(stack, "AWSPREVIOUS")

@@ -29,3 +29,24 @@ def test_rejects_an_out_of_range_value_without_echoing_it():
         Settings.from_env(environ={"MAX_REQUEST_BYTES": "987654321"})
     assert "MAX_REQUEST_BYTES" in str(raised.value)
     assert "987654321" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://jumpserver.example.com", True),
+        ("http://jumpserver.example.com", False),
+        ("http://10.0.0.5:8080", False),
+        ("http://127.0.0.1:8080", True),  # local development and tests
+        ("http://localhost:8080", True),
+        ("http://[::1]:8080", True),
+    ],
+)
+def test_a_plain_http_jumpserver_is_refused_unless_allowed(url, allowed):
+    if allowed:
+        assert Settings.from_env(environ={"JUMPSERVER_URL": url}).jumpserver_url == url
+        return
+    with pytest.raises(ConfigurationError, match=r"JUMPSERVER_URL uses http://.*AllowInsecureJumpServer"):
+        Settings.from_env(environ={"JUMPSERVER_URL": url})
+    permitted = {"JUMPSERVER_URL": url, "ALLOW_INSECURE_JUMPSERVER": "true"}
+    assert Settings.from_env(environ=permitted).jumpserver_url == url

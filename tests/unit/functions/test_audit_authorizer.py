@@ -83,6 +83,18 @@ def test_a_rotated_token_is_honoured_once_the_cache_expires(load_function, set_t
     assert policy_allows(authorize(function, NEXT)["policyDocument"], INGEST_ARN)
 
 
+def test_a_token_added_to_the_secret_is_honoured_at_once_but_misses_refresh_rarely(load_function, set_tokens):
+    set_tokens({"tokens": [CURRENT]})
+    function = load_function("AuditAuthorizerFunction")  # the secret is cached for a minute
+    assert policy_allows(authorize(function, CURRENT)["policyDocument"], INGEST_ARN)
+    set_tokens({"tokens": [CURRENT, NEXT]})
+    assert policy_allows(authorize(function, NEXT)["policyDocument"], INGEST_ARN)  # a miss re-read it
+    set_tokens({"tokens": [CURRENT, NEXT, CURRENT + "-third"]})
+    # a second miss within REFRESH_ON_MISS_SECONDS does not read again: wrong tokens cannot flood
+    # Secrets Manager; the new token works once the cache or the refresh interval has passed
+    assert not policy_allows(authorize(function, CURRENT + "-third")["policyDocument"], INGEST_ARN)
+
+
 def test_a_malformed_token_secret_refuses_everything_loudly(load_function, set_tokens):
     set_tokens({"tokens": ["too-short-token"]})
     function = load_function("AuditAuthorizerFunction")

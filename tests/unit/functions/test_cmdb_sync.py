@@ -171,6 +171,21 @@ def test_an_unknown_engine_or_missing_credentials_are_rejected_with_a_reason(wor
     assert any("credentialsSecretArn" in r for r in reasons)
 
 
+def test_a_credentials_secret_not_bound_to_the_database_is_never_read(world, cmdb_sync):
+    """Whoever may put a CMDB event must not point a database at another database's secret."""
+    secrets = boto3.client("secretsmanager")
+    secrets.create_secret(
+        Name="cmdb/other-db", SecretString=json.dumps({"username": "u", "password": "p"}),
+        Tags=[{"Key": "dbguard:cmdb-ids", "Value": "cmdb-other"}],
+    )  # fmt: skip
+    stolen = {"credentialsSecretArn": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:cmdb/other-db"}
+    register(cmdb_sync, version=1, id="cmdb-1", name="thief-01", **stolen)
+    [message] = world.dead_letters()
+    assert "is not bound to cmdb-1" in message["MessageAttributes"]["reason"]["StringValue"]
+    assert world.asset("thief-01") is None  # checked before anything is changed
+    assert "name" not in world.registry_item("cmdb-1")
+
+
 def test_credentials_and_tokens_never_reach_the_logs(world, cmdb_sync, capsys):
     register(cmdb_sync, version=17)
     world.jumpserver.faults(fail_next=1000)

@@ -33,7 +33,8 @@ def databases(world, cmdb_sync):
 
 @pytest.fixture
 def rotation(world, load_function):
-    return load_function("TokenRotationFunction", JUMPSERVER_MAX_RETRIES="1")
+    # rotations back to back: the interval rule (ConsumerCacheSeconds) has tests of its own below
+    return load_function("TokenRotationFunction", JUMPSERVER_MAX_RETRIES="1", CONSUMER_CACHE_SECONDS="0")
 
 
 def rotate(rotation, *names):
@@ -213,6 +214,61 @@ def test_settings_that_leave_a_gap_fail_the_deployment(world, load_function, clo
     assert "RotationWindowSeconds (86400) must be at least" in received[1]["Reason"]
 
 
+def test_a_server_refusing_reusable_tokens_fails_the_deployment_and_says_what_to_set(
+    world, databases, load_function, cloudformation
+):
+    url, received = cloudformation
+    world.jumpserver.store.reusable_allowed = False  # JumpServer's default
+    rotation = load_function("TokenRotationFunction", CONSUMER_CACHE_SECONDS="0")
+    rotation.invoke(custom_resource_request("Create", url))
+    assert received[-1]["Status"] == "FAILED"
+    assert "CONNECTION_TOKEN_REUSABLE=true" in received[-1]["Reason"]
+    before, live = world.secret(), world.live_tokens()
+    [result] = rotate(rotation, "billing-qhb-01")["results"]
+    assert result["status"] == "failed"
+    assert "set CONNECTION_TOKEN_REUSABLE=true" in result["error"]
+    assert world.secret() == before
+    assert world.live_tokens() == live  # the refused new token was expired at once
+
+
+def test_a_function_that_cannot_start_still_answers_cloudformation(world, load_function, cloudformation):
+    """Otherwise the stack waits an hour for the custom resource."""
+    url, received = cloudformation
+    broken = load_function("TokenRotationFunction", JUMPSERVER_URL="http://jumpserver.example.com")
+    broken.invoke(custom_resource_request("Create", url))
+    assert received[-1]["Status"] == "FAILED"
+    assert "token_rotation cannot start" in received[-1]["Reason"]
+    assert "AllowInsecureJumpServer" in received[-1]["Reason"]
+    broken.invoke(custom_resource_request("Delete", url))  # a failed stack can still be deleted
+    assert received[-1]["Status"] == "SUCCESS"
+    with pytest.raises(Exception, match="JUMPSERVER_URL uses http://"):
+        broken.invoke({"rotate": "all"})
+
+
+def test_an_unreachable_jumpserver_does_not_block_the_deployment(world, load_function, cloudformation):
+    url, received = cloudformation
+    world.jumpserver.faults(fail_next=100)
+    load_function("TokenRotationFunction", JUMPSERVER_MAX_RETRIES="0").invoke(
+        custom_resource_request("Create", url)
+    )
+    assert received[-1]["Status"] == "SUCCESS"
+
+
+def test_rotations_closer_than_the_consumer_cache_are_refused_unless_forced(world, databases, load_function):
+    rotation = load_function("TokenRotationFunction")  # ConsumerCacheSeconds: the default hour
+    first = world.secret()  # issued by the registration a moment ago
+    [refused] = rotate(rotation, "billing-qhb-01")["results"]
+    assert refused["status"] == "too_soon"
+    assert "ConsumerCacheSeconds (3600 s)" in refused["error"]
+    assert world.secret() == first
+    forced = rotation.invoke({"rotate": ["billing-qhb-01"], "force": True})
+    assert statuses(forced) == {"billing-qhb-01": "rotated"}
+    with pytest.raises(Exception, match="ConsumerCacheSeconds"):  # rotate-secret has no force
+        rotation.invoke(rotation_step("createSecret", "dbguard/db/billing-qhb-01", str(uuid.uuid4())))
+    assert world.secret(stage="AWSPREVIOUS")["token_id"] == first["token_id"]  # still valid for caches
+    assert first["token_id"] in world.live_tokens()
+
+
 def test_bad_invocations_get_a_clear_error_and_change_nothing(world, databases, rotation):
     before = world.secret()
     oversized = {"rotate": [f"db-{i}" for i in range(1001)]}
@@ -244,6 +300,9 @@ def test_sample_events_replay(world, databases, rotation, cloudformation):
         "billing-qhb-01": "rotated"
     }
     assert rotation.invoke(load("token_rotation/on-demand-all.json"))["rotated"] == len(NAMES)
+    assert statuses(rotation.invoke(load("token_rotation/on-demand-forced.json"))) == {
+        "billing-qhb-01": "rotated"
+    }
     rotation.invoke({**load("token_rotation/settings-check.json"), "ResponseURL": url})
     assert received[-1]["Status"] == "SUCCESS"
     for step in (
@@ -253,7 +312,7 @@ def test_sample_events_replay(world, databases, rotation, cloudformation):
     ):  # the sample names a secret of another account
         with pytest.raises(Exception, match="does not exist"):
             rotation.invoke(load(f"token_rotation/secretsmanager-{step}.json"))
-    assert len(TOKEN_ROTATION) == 8
+    assert len(TOKEN_ROTATION) == 9
 
 
 def test_duplicated_names_rotate_once(world, databases, rotation):

@@ -4,7 +4,7 @@ import boto3
 import pytest
 
 from dbguard.registry.models import EntryStatus, JumpServerAccount, RegistryEntry
-from dbguard.registry.store import LeaseBusy, Registry, StaleChange
+from dbguard.registry.store import LeaseBusy, LeaseLost, Registry, StaleChange
 
 
 @pytest.fixture
@@ -108,3 +108,24 @@ def test_only_one_of_many_concurrent_lease_requests_wins(registry):
     for thread in threads:
         thread.join()
     assert winners == [1]
+
+
+def test_a_renewed_lease_stays_and_a_lost_one_says_so(registry):
+    with registry.lease("cmdb-1", now=1000, seconds=60) as lease:
+        lease.renew(1050)  # now held until 1110
+        with pytest.raises(LeaseBusy), registry.lease("cmdb-1", now=1100, seconds=60):
+            pass
+        with registry.lease("cmdb-1", now=1111, seconds=60):  # ran out: another takes it
+            with pytest.raises(LeaseLost):
+                lease.renew(1112)
+            with pytest.raises(LeaseBusy), registry.lease("cmdb-1", now=1112, seconds=60):
+                pass  # the first holder's release (below) must not free it either
+
+
+def test_releasing_never_frees_a_lease_taken_over_by_another(registry):
+    first = registry.lease("cmdb-1", now=1000, seconds=60)
+    first.__enter__()
+    with registry.lease("cmdb-1", now=1061, seconds=60):
+        first.__exit__(None, None, None)  # the slow first holder finishes late
+        with pytest.raises(LeaseBusy), registry.lease("cmdb-1", now=1062, seconds=60):
+            pass

@@ -1,7 +1,8 @@
 """The database account JumpServer logs in with, read from the secret a CMDB event references.
 
-The secret follows the RDS convention (JSON with at least `username` and `password`). Its content
-never reaches a log line or an exception: errors name the secret's ARN and what is wrong with it.
+The secret follows the RDS convention (JSON with at least `username` and `password`) and is bound to
+the databases that may use it by its tag `dbguard:cmdb-ids`. Its content never reaches a log line or
+an exception: errors name the secret's ARN and what is wrong with it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from dbguard.dynamodb import error_code
 from dbguard.errors import RejectedChange
 
 _PERMANENT = ("ResourceNotFoundException", "AccessDeniedException", "InvalidRequestException")
+BINDING_TAG = "dbguard:cmdb-ids"
+
+
+def _bound_ids(described: dict[str, Any]) -> set[str]:
+    tags = {tag["Key"]: tag["Value"] for tag in described.get("Tags", [])}
+    return set(tags.get(BINDING_TAG, "").split())
 
 
 class DatabaseCredentials(BaseModel):
@@ -33,9 +40,17 @@ class CredentialsReader:
     def create(cls) -> CredentialsReader:
         return cls(aws.client("secretsmanager"))
 
-    def read(self, secret_arn: str) -> DatabaseCredentials:
+    def read(self, secret_arn: str, cmdb_id: str) -> DatabaseCredentials:
+        """The credentials, if the secret is bound to this database (BINDING_TAG lists its CMDB id):
+        whoever may put a CMDB event must not be able to point a database at another one's secret."""
         try:
-            value = self._client.get_secret_value(SecretId=secret_arn)
+            described = self._client.describe_secret(SecretId=secret_arn)
+            if cmdb_id not in _bound_ids(described):
+                raise RejectedChange(
+                    f"credentials secret {secret_arn} is not bound to {cmdb_id}: add {cmdb_id} to its tag "
+                    f"{BINDING_TAG} (space-separated CMDB ids) if this database may use it"
+                )
+            value = self._client.get_secret_value(SecretId=described["ARN"])
         except ClientError as error:
             if error_code(error) in _PERMANENT:
                 raise RejectedChange(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from dbguard.cmdb.credentials import CredentialsReader
+from dbguard.cmdb.credentials import CredentialsReader, DatabaseCredentials
 from dbguard.cmdb.models import MANAGED_LABEL, CmdbChange, CmdbInstance
 from dbguard.engines import EngineProfile
 from dbguard.errors import NameCollision, RejectedChange, describe_error
@@ -26,7 +26,7 @@ from dbguard.jumpserver.errors import JumpServerNotFound, JumpServerOutcomeUnkno
 from dbguard.jumpserver.models import DatabaseAsset
 from dbguard.observability import logger
 from dbguard.registry.models import EntryStatus, JumpServerAccount, RegistryEntry
-from dbguard.registry.store import LeaseBusy, Registry
+from dbguard.registry.store import Lease, LeaseBusy, Registry
 from dbguard.rotation.rotator import Rotator
 from dbguard.secrets.store import DatabaseSecrets
 
@@ -84,23 +84,26 @@ class CmdbSync:
         if self._registry.is_stale(cmdb_id, change.version):
             return SyncOutcome.IGNORED_STALE
         now = int(self._clock().timestamp())
-        with self._registry.lease(cmdb_id, now, self._options.lease_seconds):
+        with self._registry.lease(cmdb_id, now, self._options.lease_seconds) as lease:
             existing = self._registry.get(cmdb_id)
             if change.action == "delete":
                 outcome = self._retire(change, existing)
             else:
-                outcome = self._upsert(change, existing)
+                outcome = self._upsert(change, existing, lease)
             if not self._registry.confirm_version(cmdb_id, change.version):
                 return SyncOutcome.IGNORED_STALE  # a newer change overtook this one mid-way
         return outcome
 
     # ------------------------------------------------------------------ upsert
-    def _upsert(self, change: CmdbChange, existing: RegistryEntry | None) -> SyncOutcome:
+    def _upsert(self, change: CmdbChange, existing: RegistryEntry | None, lease: Lease) -> SyncOutcome:
         instance = change.instance
         profile = self._profile(instance)
+        source = self._account_source(instance)
         asset = self._place_asset(instance, profile, existing)
-        account = self._ensure_account(asset.id, instance)
+        lease.renew(self._clock().timestamp())
+        account = self._ensure_account(asset.id, source)
         self._jumpserver.ensure_permission(asset.id, account)
+        lease.renew(self._clock().timestamp())
         entry = RegistryEntry(
             cmdb_id=instance.id,
             name=instance.name,
@@ -120,7 +123,7 @@ class CmdbSync:
         self._registry.save_cmdb_state(entry)
         current = self._registry.get(instance.id)
         if _needs_new_secret(existing, current):
-            self._rotator.rotate_under_lease(current)
+            self._rotator.rotate_under_lease(current, lease)
         first = existing is None or not existing.is_active
         logger.info(
             "database registered" if first else "database updated",
@@ -182,20 +185,24 @@ class CmdbSync:
             )
         return found
 
-    def _ensure_account(self, asset_id: str, instance: CmdbInstance) -> JumpServerAccount:
-        name = self._options.account_name
+    def _account_source(self, instance: CmdbInstance) -> DatabaseCredentials | str:
+        """The database account's credentials (or the account template), checked before anything is
+        changed: a change that may not use them changes nothing."""
         if instance.credentials_secret_arn:
-            credentials = self._credentials.read(instance.credentials_secret_arn)
-            return self._jumpserver.ensure_account(
-                asset_id, name, username=credentials.username, secret=credentials.password
-            )
+            return self._credentials.read(instance.credentials_secret_arn, instance.id)
         if self._options.account_template_id:
-            return self._jumpserver.ensure_account(
-                asset_id, name, template_id=self._options.account_template_id
-            )
+            return self._options.account_template_id
         raise RejectedChange(
             f"{instance.id}: no instance.credentialsSecretArn in the event and no JumpServer account "
             "template configured (JumpServerAccountTemplateId): dbguard has no credentials to register"
+        )
+
+    def _ensure_account(self, asset_id: str, source: DatabaseCredentials | str) -> JumpServerAccount:
+        name = self._options.account_name
+        if isinstance(source, str):
+            return self._jumpserver.ensure_account(asset_id, name, template_id=source)
+        return self._jumpserver.ensure_account(
+            asset_id, name, username=source.username, secret=source.password
         )
 
     # ------------------------------------------------------------------ delete
@@ -249,10 +256,9 @@ def _needs_new_secret(before: RegistryEntry | None, after: RegistryEntry) -> boo
     """A first secret, or one whose content (asset, account, database name) no longer fits."""
     if before is None or not before.is_active or after.current_token_id is None:
         return True
-    return (before.asset_id, before.account, before.protocol, before.database, before.engine) != (
-        after.asset_id,
-        after.account,
-        after.protocol,
-        after.database,
-        after.engine,
-    )
+    return _secret_inputs(before) != _secret_inputs(after)
+
+
+def _secret_inputs(entry: RegistryEntry) -> tuple[object, ...]:
+    # the account by id: a username newly recorded for an older entry changes no secret
+    return (entry.asset_id, entry.account.id, entry.protocol, entry.database, entry.engine)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -153,28 +154,47 @@ class Registry:
 
     # ---------------------------------------------------------------- leases
     @contextmanager
-    def lease(self, cmdb_id: str, now: int, seconds: int) -> Iterator[None]:
-        """Exclusive right to change this database for at most `seconds` (a crashed holder's lease
-        simply runs out). Raises LeaseBusy while someone else holds it."""
-        owner = uuid.uuid4().hex
+    def lease(self, cmdb_id: str, now: int, seconds: int) -> Iterator[Lease]:
+        """Exclusive right to change this database for `seconds` (at least the longest function
+        timeout, so a live holder never outlasts it; a crashed holder's lease simply runs out).
+        Raises LeaseBusy while someone else holds it; renew it between steps."""
+        lease = Lease(self, cmdb_id, uuid.uuid4().hex, seconds)
         try:
             self._dynamodb.update_item(
                 TableName=self._table,
                 Key=_key(cmdb_id),
                 UpdateExpression="SET leaseUntil = :until, leaseOwner = :owner",
                 ConditionExpression="attribute_not_exists(leaseUntil) OR leaseUntil < :now",
-                ExpressionAttributeValues=to_item({":until": now + seconds, ":owner": owner, ":now": now}),
+                ExpressionAttributeValues=to_item(
+                    {":until": now + seconds, ":owner": lease.owner, ":now": now}
+                ),
             )
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
                 raise LeaseBusy(cmdb_id) from None
             raise
         try:
-            yield
+            yield lease
         finally:
-            self._release(cmdb_id, owner)
+            self._release(cmdb_id, lease.owner)
+
+    def renew_lease(self, cmdb_id: str, owner: str, until: int) -> None:
+        """Extend a lease this owner still holds; LeaseLost if it ran out and someone took it."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=_key(cmdb_id),
+                UpdateExpression="SET leaseUntil = :until",
+                ConditionExpression="leaseOwner = :owner",
+                ExpressionAttributeValues=to_item({":until": until, ":owner": owner}),
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise LeaseLost(cmdb_id) from None
+            raise
 
     def _release(self, cmdb_id: str, owner: str) -> None:
+        """Only the owner's own lease: one that ran out and was taken over is left to its new owner."""
         try:
             self._dynamodb.update_item(
                 TableName=self._table,
@@ -184,7 +204,7 @@ class Registry:
                 ExpressionAttributeValues=to_item({":owner": owner}),
             )
         except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":  # it ran out and was taken over
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise
 
     # ---------------------------------------------------------------- helpers
@@ -236,11 +256,31 @@ class Registry:
         return True
 
 
+@dataclass(frozen=True)
+class Lease:
+    """A held lease; `renew` between steps keeps it a full term ahead of the holder."""
+
+    registry: Registry
+    cmdb_id: str
+    owner: str
+    seconds: int
+
+    def renew(self, now: float) -> None:
+        self.registry.renew_lease(self.cmdb_id, self.owner, int(now) + self.seconds)
+
+
 class LeaseBusy(Exception):
     """Another rotation or CMDB change is working on this database right now."""
 
     def __init__(self, cmdb_id: str) -> None:
         super().__init__(f"{cmdb_id}: another change to this database is in progress")
+
+
+class LeaseLost(LeaseBusy):
+    """This holder's lease ran out and another took it: stop before changing anything more."""
+
+    def __init__(self, cmdb_id: str) -> None:
+        Exception.__init__(self, f"{cmdb_id}: the lease ran out and another change took the database over")
 
 
 class StaleChange(Exception):

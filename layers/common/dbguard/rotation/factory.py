@@ -28,4 +28,8 @@ def build_rotator(
             )
         return shape_secret(entry, token, profile, proxy)
 
-    return Rotator(tokens, secrets, registry, shape, lease_seconds=settings.rotation_lease_seconds)
+    return Rotator(
+        tokens, secrets, registry, shape,
+        lease_seconds=settings.rotation_lease_seconds,
+        min_interval_seconds=settings.consumer_cache_seconds,
+    )  # fmt: skip

@@ -1,5 +1,5 @@
 """The on-demand rotation request (contract in DESIGN.md): `{"rotate": ["<name>", ...]}` or
-`{"rotate": "all"}`."""
+`{"rotate": "all"}`, with `"force": true` to rotate within ConsumerCacheSeconds of the last rotation."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ class OnDemandRotation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rotate: Literal["all"] | Annotated[list[DatabaseName], Field(min_length=1, max_length=MAX_NAMES)]
+    # rotate even if the last rotation is younger than ConsumerCacheSeconds: expires the token that
+    # applications may still hold in their cache (the one two rotations back)
+    force: bool = False
 
     @property
     def names(self) -> list[str] | None:

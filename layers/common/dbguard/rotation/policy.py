@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
+
+from dbguard.errors import describe_error
+from dbguard.observability import logger
 
 SECRETS_MANAGER_MIN_INTERVAL = 600
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -64,3 +68,25 @@ def schedule_interval_seconds(expression: str) -> int | None:
         return None
     count, unit = int(match.group(1)), match.group(2).rstrip("s")
     return count * _UNIT_SECONDS[unit] if count > 0 else None
+
+
+class ServerSettings(Protocol):
+    def reusable_tokens_enabled(self) -> bool: ...
+
+
+def server_problems(jumpserver: ServerSettings) -> list[str]:
+    """JumpServer's own settings that would make every rotation fail (checked at deployment).
+
+    JumpServer not reachable or not yet given credentials is no problem here: the first stack
+    deployment creates the credentials secret empty, and the functions check again at run time."""
+    try:
+        enabled = jumpserver.reusable_tokens_enabled()
+    except Exception as error:
+        logger.warning("JumpServer settings not checked", extra={"error": describe_error(error)})
+        return []
+    if enabled:
+        return []
+    return [
+        "JumpServer's CONNECTION_TOKEN_REUSABLE is off (the default): every token would be one-time and "
+        "expire in 300 s. Set CONNECTION_TOKEN_REUSABLE=true in JumpServer's config.txt and restart it"
+    ]

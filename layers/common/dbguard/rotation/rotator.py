@@ -1,30 +1,36 @@
 """One database's rotation: a new token into AWSCURRENT, the token before the previous one expired.
 
-Order matters for what a crash can leave behind:
+Order matters for what a failure can leave behind:
 
 1. create the token (one-time: JumpServer expires it in 300 s on its own),
-2. journal its id in the registry,
+2. journal its id in the registry (`pendingTokenId`),
 3. make it reusable (from now on it lives CONNECTION_TOKEN_REUSABLE_EXPIRATION),
 4. write it as AWSPENDING, 5. verify it in JumpServer, 6. move AWSCURRENT onto it,
-7. journal the token Secrets Manager pushed out of AWSPREVIOUS, expire it, clear the journal.
+7. settle: the registry takes the secret's labels as the truth, journals every token it knows of
+   that no label refers to any more (`retiredTokenIds`), expires those, clears the journal.
 
-Every run first repairs what an interrupted one left: a valid AWSPENDING is promoted, an invalid
-one discarded and its token expired, journalled tokens expired. So the current and the previous
-token are valid at any moment, and no token outlives its secret version.
+The invariant: **a token that is AWSCURRENT, AWSPREVIOUS or AWSPENDING of its secret is never
+expired** — every expiry is decided against the secret's labels read just before, never against the
+registry alone, which may lag behind Secrets Manager after a failure. A run that stopped half-way is
+settled by the next one before anything else: a valid AWSPENDING is promoted, an invalid one
+discarded, and every journalled token no label refers to is expired. So the current and the
+previous token are valid at any moment, and no other token of the database outlives a settle
+(a token created but never journalled was never made reusable: it expires in 300 s).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
 from dbguard.errors import describe_error
+from dbguard.jumpserver.errors import JumpServerPermissionMissing
 from dbguard.observability import logger
 from dbguard.registry.models import RegistryEntry
-from dbguard.registry.store import LeaseBusy, Registry
+from dbguard.registry.store import Lease, LeaseBusy, Registry
 from dbguard.rotation.ports import ConnectionTokens, IssuedToken, SecretShaper
 from dbguard.secrets.store import DatabaseSecrets, SecretVersions
 
@@ -34,6 +40,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     NOT_FOUND = "not_found"
     BUSY = "busy"  # another rotation or CMDB change holds the database's lease
+    TOO_SOON = "too_soon"  # rotated within ConsumerCacheSeconds: would expire a cached token
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,11 @@ class TokenRejected(Exception):
     """JumpServer does not confirm the new token (unreadable, expired)."""
 
 
+class RotationTooSoon(Exception):
+    """The previous rotation is younger than the consumers' cache: another now would expire the
+    token applications may still hold (the one two rotations back)."""
+
+
 class Rotator:
     def __init__(
         self,
@@ -64,6 +76,7 @@ class Rotator:
         shape: SecretShaper,
         *,
         lease_seconds: int,
+        min_interval_seconds: int = 0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._tokens = tokens
@@ -71,30 +84,50 @@ class Rotator:
         self._registry = registry
         self._shape = shape
         self._lease_seconds = lease_seconds
+        self._min_interval = min_interval_seconds
         self._clock = clock
 
     # ------------------------------------------------------------------ entry points
-    def rotate(self, entry: RegistryEntry) -> RotationResult:
-        """Rotate now, whatever the expiry; never raises (a failure is a result)."""
+    def rotate(self, entry: RegistryEntry, *, force: bool = False) -> RotationResult:
+        """Rotate now, whatever the expiry; never raises (a failure is a result). Refused while the
+        last rotation is younger than ConsumerCacheSeconds, unless `force` (breaks cached consumers)."""
         try:
-            with self._lease(entry):
-                return self.rotate_under_lease(entry)
+            with self._lease(entry) as lease:
+                fresh = self._registry.get(entry.cmdb_id)  # the caller's copy may predate another run
+                if fresh is None or not fresh.is_active:
+                    return RotationResult(entry.name, Outcome.NOT_FOUND, "no active database of that name")
+                repaired, fresh = self._repair(fresh, lease)
+                if repaired is not None:
+                    return repaired  # an interrupted rotation completed: that is this rotation
+                if not force:
+                    self._require_interval(fresh)
+                return self._rotate(fresh, lease)
         except LeaseBusy as busy:
             return RotationResult(entry.name, Outcome.BUSY, str(busy))
+        except RotationTooSoon as too_soon:
+            return RotationResult(entry.name, Outcome.TOO_SOON, str(too_soon))
         except Exception as error:  # one database's failure must never stop the others
             message = describe_error(error)
             logger.warning("rotation failed", extra={"database": entry.name, "error": message})
             self._registry.save_rotation_state(entry.cmdb_id, last_rotation_error=message)
             return RotationResult(entry.name, Outcome.FAILED, message)
 
+    def rotate_under_lease(self, entry: RegistryEntry, lease: Lease) -> RotationResult:
+        """A new secret for a caller that holds the lease and needs one whatever the interval
+        (cmdb_sync: the database's name, engine or account changed); raises on failure."""
+        _, entry = self._repair(entry, lease)
+        return self._rotate(entry, lease)
+
     # ------------------------------------------------------------------ Secrets Manager's protocol
     def create_pending(self, entry: RegistryEntry, version_id: str) -> None:
         """createSecret: a new token as AWSPENDING under the version id Secrets Manager chose."""
-        with self._lease(entry):
+        with self._lease(entry) as lease:
             versions = self._require_versions(entry)
             if versions.pending == version_id and self._pending_is_usable(versions.arn, version_id):
                 return  # a retried step: the version is already there
+            self._require_interval(entry)
             token = self._new_token(entry)
+            lease.renew(self._now())
             try:
                 self._secrets.put_pending(versions.arn, version_id, self._shape(entry, token))
             except Exception:
@@ -107,48 +140,76 @@ class Rotator:
         self._verify(self._secrets.read(versions.arn, version_id).token_id)
 
     def finish(self, entry: RegistryEntry, version_id: str) -> RotationResult:
-        """finishSecret: AWSCURRENT onto the version, then expire the token pushed out of AWSPREVIOUS."""
-        with self._lease(entry):
+        """finishSecret: AWSCURRENT onto the version, then settle (expire what no label holds)."""
+        with self._lease(entry) as lease:
             versions = self._require_versions(entry)
-            if versions.current == version_id:
-                return RotationResult(entry.name, Outcome.ROTATED)
-            token = self._verify(self._secrets.read(versions.arn, version_id).token_id)
-            return self._promote(entry, versions, version_id, token, expired=self._expire_retired(entry))
+            if versions.current != version_id:
+                token = self._verify(self._secrets.read(versions.arn, version_id).token_id)
+                lease.renew(self._now())
+                self._secrets.promote(versions.arn, version_id, versions.current)
+            else:
+                token = None  # a retried step: promoted already, perhaps not yet settled
+            return self._settle(self._latest(entry), lease, promoted=token)
 
     # ------------------------------------------------------------------ the protocol
-    def rotate_under_lease(self, entry: RegistryEntry) -> RotationResult:
-        """Rotate for a caller that already holds the database's lease (cmdb_sync); raises on failure."""
-        expired = self._expire_retired(entry)
+    def _repair(self, entry: RegistryEntry, lease: Lease) -> tuple[RotationResult | None, RegistryEntry]:
+        """Settle what a run that stopped half-way left: an AWSPENDING is promoted if its token is
+        good (else dropped), the registry takes the secret's labels, journalled tokens no label
+        holds are expired. Returns a result when that completed a rotation, and the entry as now."""
         versions = self._versions(entry)
-        stray = entry.pending_token_id  # journalled by a run that stopped half-way
-        if versions is not None and versions.pending and versions.pending != versions.current:
-            pending_token_id = self._secrets.read(versions.arn, versions.pending).token_id
-            stray = None if stray == pending_token_id else stray
-            token = self._confirmed(pending_token_id)
+        if versions is None:
+            return None, self._without_strays(entry)
+        if versions.pending and versions.pending != versions.current:
+            token_id = self._token_id_or_none(versions.arn, versions.pending)
+            token = self._confirmed(token_id) if token_id else None
             if token is not None:
                 logger.info("resuming an interrupted rotation", extra={"database": entry.name})
-                return self._promote(entry, versions, versions.pending, token, expired, strays=[stray])
+                self._secrets.promote(versions.arn, versions.pending, versions.current)
+                return self._settle(entry, lease, promoted=token), self._latest(entry)
             self._secrets.discard_pending(versions.arn, versions.pending)
-            self._tokens.expire_connection_token(pending_token_id)
-            expired += 1
-            versions = self._versions(entry)
-        if stray:
-            self._tokens.expire_connection_token(stray)
-            expired += 1
+            return None, self._settled(entry, lease, also=[token_id] if token_id else [])
+        if _journal_is_dirty(entry):
+            settled = self._settled(entry, lease)
+            if settled.current_token_id != entry.current_token_id:  # a promotion nobody recorded
+                return RotationResult(entry.name, Outcome.ROTATED), settled
+            return None, settled
+        return None, entry
+
+    def _without_strays(self, entry: RegistryEntry) -> RegistryEntry:
+        """No secret yet (a first secret that failed): no label can hold a journalled token."""
+        if not _journal_is_dirty(entry):
+            return entry
+        strays = sorted({entry.pending_token_id, *entry.retired_token_ids} - {None})
+        still_valid = self._expire(strays)
+        self._registry.save_rotation_state(
+            entry.cmdb_id, pending_token_id=None, retired_token_ids=still_valid
+        )
+        return self._latest(entry)
+
+    def _settled(self, entry: RegistryEntry, lease: Lease, also: Iterable[str] = ()) -> RegistryEntry:
+        self._settle(entry, lease, also=also)
+        return self._latest(entry)
+
+    def _rotate(self, entry: RegistryEntry, lease: Lease) -> RotationResult:
+        versions = self._versions(entry)
+        lease.renew(self._now())
         token = self._new_token(entry)
         if versions is None:
-            return self._first_secret(entry, token, expired)
+            return self._first_secret(entry, token, lease)
         version_id = str(uuid.uuid4())
+        lease.renew(self._now())
         try:
             self._secrets.put_pending(versions.arn, version_id, self._shape(entry, token))
             self._verify(token.id)
         except Exception:
             self._abandon(entry, token.id, versions.arn, version_id)
             raise
-        return self._promote(entry, versions, version_id, token, expired)
+        lease.renew(self._now())
+        self._secrets.promote(versions.arn, version_id, versions.current)
+        return self._settle(self._latest(entry), lease, promoted=token)
 
     def _new_token(self, entry: RegistryEntry) -> IssuedToken:
-        created = self._tokens.create_connection_token(entry.asset_id, entry.account, entry.protocol)
+        created = self._issue(entry)
         self._registry.save_rotation_state(entry.cmdb_id, pending_token_id=created.id)
         try:
             return self._tokens.make_token_reusable(created.id)
@@ -156,78 +217,108 @@ class Rotator:
             self._abandon(entry, created.id)
             raise
 
-    def _first_secret(self, entry: RegistryEntry, token: IssuedToken, expired: int) -> RotationResult:
+    def _issue(self, entry: RegistryEntry) -> IssuedToken:
+        try:
+            return self._tokens.create_connection_token(entry.asset_id, entry.account, entry.protocol)
+        except JumpServerPermissionMissing:
+            # earlier dbguard versions named the account (not its username) in the permission, which
+            # grants nothing on a real server: correct the permission once, then ask again
+            logger.warning("repairing the asset permission", extra={"database": entry.name})
+            self._tokens.ensure_permission(entry.asset_id, entry.account)
+            return self._tokens.create_connection_token(entry.asset_id, entry.account, entry.protocol)
+
+    def _first_secret(self, entry: RegistryEntry, token: IssuedToken, lease: Lease) -> RotationResult:
         try:
             self._verify(token.id)
             tags = {"app": "dbguard", "dbguard:cmdb-id": entry.cmdb_id}
-            arn = self._secrets.create_secret(
+            self._secrets.create_secret(
                 self._secrets.name_of(entry.name), self._shape(entry, token), str(uuid.uuid4()), tags
             )
         except Exception:
-            self._abandon(entry, token.id)
+            self._abandon(entry, token.id)  # keeps the token if the secret was created after all
             raise
-        self._registry.save_rotation_state(entry.cmdb_id, secret_arn=arn)
-        return self._commit(entry, token, previous_token_id=None, pushed_out=[], expired=expired)
+        return self._settle(self._latest(entry), lease, promoted=token)
 
-    def _promote(
+    # ------------------------------------------------------------------ settling
+    def _settle(
         self,
         entry: RegistryEntry,
-        versions: SecretVersions,
-        version_id: str,
-        token: IssuedToken,
-        expired: int,
-        strays: list[str | None] = (),
-    ) -> RotationResult:
-        current_token_id = self._token_id_of(versions.arn, versions.current)
-        pushed_out = self._token_id_of(versions.arn, versions.previous)
-        self._secrets.promote(versions.arn, version_id, versions.current)
-        return self._commit(
-            entry,
-            token,
-            previous_token_id=current_token_id,
-            pushed_out=[pushed_out, *strays],
-            expired=expired,
-        )
-
-    def _commit(
-        self,
-        entry: RegistryEntry,
-        token: IssuedToken,
+        lease: Lease,
         *,
-        previous_token_id: str | None,
-        pushed_out: list[str | None],
-        expired: int,
+        promoted: IssuedToken | None = None,
+        also: Iterable[str] = (),
     ) -> RotationResult:
-        keep = (token.id, previous_token_id)
-        to_expire = [token_id for token_id in pushed_out if token_id and token_id not in keep]
-        self._registry.save_rotation_state(
-            entry.cmdb_id,
-            current_token_id=token.id,
-            current_token_expires_at=int(token.date_expired.timestamp()),
-            previous_token_id=previous_token_id,
-            pending_token_id=None,
-            retired_token_ids=to_expire,  # journalled before expiring, so a failure is retried next run
-            last_rotated_at=int(self._clock().timestamp()),
-            last_rotation_error=None,
-        )
-        still_valid = self._expire(to_expire)
-        self._registry.save_rotation_state(entry.cmdb_id, retired_token_ids=still_valid)
-        logger.info(
-            "rotated",
-            extra={
-                "database": entry.name,
-                "token_id": token.id,
-                "expires_at": token.date_expired.isoformat(),
-            },
-        )
+        """Make the registry agree with the secret's labels and expire every token it knows of that
+        no label holds. Journals first, so an expiry that fails is retried by the next run."""
+        lease.renew(self._now())
+        versions = self._require_versions(entry)
+        labelled = self._labelled_tokens(versions, promoted)
+        current, previous = labelled.get(versions.current), labelled.get(versions.previous)
+        known = {
+            entry.current_token_id, entry.previous_token_id, entry.pending_token_id,
+            *entry.retired_token_ids, *also, promoted.id if promoted else None,
+        }  # fmt: skip
+        retire = sorted(token for token in known - set(labelled.values()) if token)
+        changes: dict[str, object] = {
+            "secret_arn": versions.arn,
+            "current_token_id": current,
+            "previous_token_id": previous,
+            "pending_token_id": None,
+            "retired_token_ids": retire,
+        }
+        if current != entry.current_token_id:  # a promotion this run or an unrecorded one
+            changes |= {"last_rotated_at": int(self._now()), "last_rotation_error": None}
+            changes["current_token_expires_at"] = self._expiry_of(versions, promoted)
+        self._registry.save_rotation_state(entry.cmdb_id, **changes)
+        still_valid = self._expire(retire)
+        if still_valid != retire:
+            self._registry.save_rotation_state(entry.cmdb_id, retired_token_ids=still_valid)
+        if promoted is not None:
+            logger.info(
+                "rotated",
+                extra={"database": entry.name, "token_id": promoted.id,
+                       "expires_at": promoted.date_expired.isoformat()},
+            )  # fmt: skip
         return RotationResult(
-            entry.name, Outcome.ROTATED, expires_at=token.date_expired,
-            tokens_expired=expired + len(to_expire) - len(still_valid),
+            entry.name, Outcome.ROTATED, expires_at=promoted.date_expired if promoted else None,
+            tokens_expired=len(retire) - len(still_valid),
         )  # fmt: skip
+
+    def _labelled_tokens(self, versions: SecretVersions, promoted: IssuedToken | None) -> dict[str, str]:
+        """version id -> token id for every version carrying a label (the tokens never to expire)."""
+        labelled = {}
+        for version_id in filter(None, (versions.current, versions.previous, versions.pending)):
+            if promoted is not None and version_id == versions.current:
+                labelled[version_id] = promoted.id  # just written: no need to read it back
+            else:
+                labelled[version_id] = self._secrets.read(versions.arn, version_id).token_id
+        return labelled
+
+    def _expiry_of(self, versions: SecretVersions, promoted: IssuedToken | None) -> int:
+        if promoted is not None:
+            return int(promoted.date_expired.timestamp())
+        return int(self._secrets.read(versions.arn, versions.current).expires_at.timestamp())
 
     # ------------------------------------------------------------------ helpers
     def _lease(self, entry: RegistryEntry):
-        return self._registry.lease(entry.cmdb_id, int(self._clock().timestamp()), self._lease_seconds)
+        return self._registry.lease(entry.cmdb_id, int(self._now()), self._lease_seconds)
+
+    def _now(self) -> float:
+        return self._clock().timestamp()
+
+    def _latest(self, entry: RegistryEntry) -> RegistryEntry:
+        return self._registry.get(entry.cmdb_id) or entry
+
+    def _require_interval(self, entry: RegistryEntry) -> None:
+        if entry.last_rotated_at is None or not self._min_interval:
+            return
+        age = int(self._now()) - entry.last_rotated_at
+        if age < self._min_interval:
+            raise RotationTooSoon(
+                f"{entry.name} was rotated {age} s ago; applications may cache its secret for "
+                f"ConsumerCacheSeconds ({self._min_interval} s) and another rotation now would expire the "
+                "token they hold. Wait, or ask with force (breaks cached consumers)"
+            )
 
     def _require_versions(self, entry: RegistryEntry) -> SecretVersions:
         versions = self._versions(entry)
@@ -236,11 +327,14 @@ class Rotator:
         return versions
 
     def _pending_is_usable(self, secret_arn: str, version_id: str) -> bool:
+        token_id = self._token_id_or_none(secret_arn, version_id)
+        return token_id is not None and self._confirmed(token_id) is not None
+
+    def _token_id_or_none(self, secret_arn: str, version_id: str) -> str | None:
         try:
-            token_id = self._secrets.read(secret_arn, version_id).token_id
+            return self._secrets.read(secret_arn, version_id).token_id
         except Exception:  # no value yet (the version was only labelled) or not ours
-            return False
-        return self._confirmed(token_id) is not None
+            return None
 
     def _versions(self, entry: RegistryEntry) -> SecretVersions | None:
         versions = self._secrets.versions(entry.secret_arn or self._secrets.name_of(entry.name))
@@ -263,9 +357,6 @@ class Rotator:
             raise TokenRejected(f"token {token_id} is already expired")
         return token
 
-    def _token_id_of(self, secret_arn: str, version_id: str | None) -> str | None:
-        return self._secrets.read(secret_arn, version_id).token_id if version_id else None
-
     def _abandon(
         self,
         entry: RegistryEntry,
@@ -273,10 +364,15 @@ class Rotator:
         secret_arn: str | None = None,
         version_id: str | None = None,
     ) -> None:
-        """Undo a rotation that failed before promotion; what cannot be undone stays journalled."""
+        """Undo a rotation that failed before promotion. The token is expired only if no label of the
+        secret holds it (a create that timed out may have happened); else it stays journalled."""
         try:
-            if secret_arn and version_id and self._versions(entry).pending == version_id:
+            versions = self._versions(entry)
+            if secret_arn and version_id and versions is not None and versions.pending == version_id:
                 self._secrets.discard_pending(secret_arn, version_id)
+                versions = self._versions(entry)
+            if versions is not None and token_id in self._labelled_tokens(versions, None).values():
+                return
             self._tokens.expire_connection_token(token_id)
             self._registry.save_rotation_state(entry.cmdb_id, pending_token_id=None)
         except Exception as error:
@@ -284,13 +380,6 @@ class Rotator:
                 "cleanup deferred to the next run",
                 extra={"database": entry.name, "error": describe_error(error)},
             )
-
-    def _expire_retired(self, entry: RegistryEntry) -> int:
-        if not entry.retired_token_ids:
-            return 0
-        still_valid = self._expire(entry.retired_token_ids)
-        self._registry.save_rotation_state(entry.cmdb_id, retired_token_ids=still_valid)
-        return len(entry.retired_token_ids) - len(still_valid)
 
     def _expire(self, token_ids: list[str]) -> list[str]:
         """Expire each token; return those JumpServer could not be told about (to retry later)."""
@@ -304,3 +393,8 @@ class Rotator:
                 )
                 failed.append(token_id)
         return failed
+
+
+def _journal_is_dirty(entry: RegistryEntry) -> bool:
+    """A run stopped after journalling: the registry may lag behind the secret's labels."""
+    return bool(entry.pending_token_id or entry.retired_token_ids)

@@ -34,14 +34,16 @@ class RotationRunner:
 
     def rotate_due(self, expiring_before: int, has_time: Callable[[], bool]) -> RunReport:
         due = list(self._registry.due(expiring_before))
-        report = self._rotate_all(due, has_time)
+        report = self._rotate_all(due, has_time, force=False)
         report.not_due = self._registry.count_active() - len(due)
         return report
 
-    def rotate_named(self, names: Iterable[str] | None, has_time: Callable[[], bool]) -> RunReport:
+    def rotate_named(
+        self, names: Iterable[str] | None, has_time: Callable[[], bool], *, force: bool = False
+    ) -> RunReport:
         """The named databases (every active one for None), whatever their expiry."""
         if names is None:
-            return self._rotate_all(list(self._registry.due()), has_time)
+            return self._rotate_all(list(self._registry.due()), has_time, force=force)
         entries, missing = [], []
         for name in dict.fromkeys(names):  # each database once, in the order asked
             entry = self._registry.by_name(name)
@@ -49,11 +51,13 @@ class RotationRunner:
                 missing.append(RotationResult(name, Outcome.NOT_FOUND, "no active database of that name"))
             else:
                 entries.append(entry)
-        report = self._rotate_all(entries, has_time)
+        report = self._rotate_all(entries, has_time, force=force)
         report.results.extend(missing)
         return report
 
-    def _rotate_all(self, entries: list[RegistryEntry], has_time: Callable[[], bool]) -> RunReport:
+    def _rotate_all(
+        self, entries: list[RegistryEntry], has_time: Callable[[], bool], *, force: bool
+    ) -> RunReport:
         """Results in the order the databases were started (most urgent first)."""
         report = RunReport()
         started: list[Future[RotationResult]] = []
@@ -65,6 +69,6 @@ class RotationRunner:
                 if not has_time():
                     report.deferred = [later.name for later in entries[position:]]
                     break
-                started.append(pool.submit(self._rotator.rotate, entry))
+                started.append(pool.submit(self._rotator.rotate, entry, force=force))
         report.results = [future.result() for future in started]
         return report
