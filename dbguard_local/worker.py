@@ -81,7 +81,11 @@ class FunctionWorker:
         with self._lock:
             if self._process is None or not self._process.is_alive():
                 self.start()
-            self._connection.send(event)
+            try:
+                self._connection.send(event)
+            except OSError:  # the environment died (crash()) between the liveness check and now
+                self._kill()
+                raise FunctionFailed("Runtime.ExitError", f"{self.spec.logical_id} exited") from None
             if not self._connection.poll(self.spec.timeout_seconds + 1):
                 self._kill()
                 raise FunctionTimedOut(
@@ -99,6 +103,13 @@ class FunctionWorker:
     def stop(self) -> None:
         with self._lock:
             self._kill()
+
+    def crash(self) -> None:
+        """Kill the environment without waiting for its invocation: that one fails with
+        Runtime.ExitError, the next one starts a fresh process (a cold start)."""
+        process = self._process
+        if process is not None:
+            process.kill()
 
     def _kill(self) -> None:
         if self._process is not None:

@@ -69,7 +69,7 @@ class Harness:
         )  # fmt: skip
 
     def register(self, name: str, plan: FaultPlan | None = None) -> None:
-        secret = f"cmdb/{name}"
+        secret = f"cmdb/failures/{name}"  # the world's cmdb/billing-qhb-01 is bound to other databases
         if not self.known_secret(secret):
             boto3.client("secretsmanager").create_secret(
                 Name=secret, SecretString=json.dumps({"username": "app", "password": uuid.uuid4().hex}),
@@ -169,7 +169,7 @@ def test_a_rotation_failing_at_any_call_never_expires_a_live_token(harness):
         harness.parts(FaultPlan())["rotator"].rotate(harness.entry("billing-qhb-01"))
         harness.assert_only_labelled_tokens_valid("billing-qhb-01", context + ", then a clean run")
 
-    assert each_failure(run) > 60  # every call of the rotation, four ways
+    assert each_failure(run) >= 60  # every call of the rotation (15), four ways
 
 
 def test_a_registration_failing_at_any_call_converges_on_its_redelivery(harness):

@@ -142,22 +142,26 @@ class CmdbSync:
         self, instance: CmdbInstance, profile: EngineProfile, existing: RegistryEntry | None
     ) -> DatabaseAsset:
         fields = self._asset_fields(instance, profile)
-        if existing is not None:
+        # the registered asset, or one an earlier attempt created and journalled before failing
+        # (a newer change may rename the database meanwhile: the name would not find it)
+        known = existing.asset_id if existing is not None else self._registry.journalled_asset(instance.id)
+        if known is not None:
             try:
-                return self._jumpserver.update_database(existing.asset_id, **fields)
+                return self._jumpserver.update_database(known, **fields)
             except JumpServerNotFound:  # removed in JumpServer by hand (or hard-deleted): recreate
                 logger.warning("managed asset vanished; recreating", extra={"cmdb_id": instance.id})
         found = self._managed_asset_named(instance)
         if found is not None:
             return self._jumpserver.update_database(found.id, **fields)
         try:
-            return self._jumpserver.create_database(**fields)
+            created = self._jumpserver.create_database(**fields)
         except JumpServerOutcomeUnknown:
             # the create may have been applied: look before anything is repeated
-            found = self._managed_asset_named(instance)
-            if found is None:
+            created = self._managed_asset_named(instance)
+            if created is None:
                 raise
-            return found
+        self._registry.journal_asset(instance.id, created.id)
+        return created
 
     def _asset_fields(self, instance: CmdbInstance, profile: EngineProfile) -> dict[str, object]:
         node_path = self._options.node_path_template.format(environment=instance.environment)
@@ -208,7 +212,11 @@ class CmdbSync:
     # ------------------------------------------------------------------ delete
     def _retire(self, change: CmdbChange, existing: RegistryEntry | None) -> SyncOutcome:
         if existing is None or not existing.is_active:
-            # nothing to undo; recording the version keeps a late, older upsert from reviving it
+            # nothing registered to undo but an asset a failed registration may have left; recording
+            # the version keeps a late, older upsert from reviving it
+            orphan = self._registry.journalled_asset(change.instance.id) if existing is None else None
+            if orphan is not None:
+                self._retire_asset(orphan)
             return SyncOutcome.RETIRED
         self._retire_asset(existing.asset_id)
         token_ids = [
