@@ -1,22 +1,77 @@
-"""Runs every benchmark and prints its ratios; exits non-zero only if a benchmark breaks."""
+"""Runs the benchmarks, prints their figures and whether each goal holds (a table, then JSON), and
+writes the JSON to bench/results/latest.json. Exits non-zero only if a benchmark breaks.
+
+`python -m bench cold_start token_rotation` runs only those; `make bench` runs them all.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "common"))
 
-from bench import audit_ingest, audit_query, token_rotation
+from bench import audit_ingest, audit_query, cold_start, layer_size, token_rotation
 
-BENCHMARKS = [audit_ingest, audit_query, token_rotation]
+BENCHMARKS = {
+    "cold_start": cold_start,
+    "audit_ingest": audit_ingest,
+    "audit_query": audit_query,
+    "token_rotation": token_rotation,
+    "layer_size": layer_size,
+}
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+# (goal, result key, limit, aim): each figure is a ratio to a baseline measured in the same run,
+# except the call count and the layer size (issue 16)
+GOALS = [
+    *(
+        (f"init of {name} <= 1.5 x import boto3 + one client", f"cold_start_{name}_ratio", 1.5, 1.25)
+        for name in cold_start.FUNCTIONS
+    ),
+    ("ingest, one event per POST <= 1.5 x bare handler", "ingest_single_ratio", 1.5, 1.2),
+    (
+        "ingest, 100 events per POST, per event <= 1.5 x bare handler",
+        "ingest_batch_per_event_ratio",
+        1.5,
+        1.2,
+    ),
+    ("rotation of 1,000 databases <= 1.5 x ideal", "rotation_ratio", 1.5, None),
+    ("JumpServer calls per rotation, steady state <= 3", "rotation_calls_per_database", 3.0, None),
+    ("layer unzipped <= 15 MB", "layer_mb", 15.0, None),
+]
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    unknown = set(names) - set(BENCHMARKS)
+    if unknown:
+        sys.exit(f"no benchmark {', '.join(sorted(unknown))}; there are {', '.join(BENCHMARKS)}")
     print("dbguard benchmarks: ratios against baselines measured in this same run (lower is better)")
-    for benchmark in BENCHMARKS:
-        benchmark.run()
+    results: dict[str, float | str] = {}
+    for name in names or BENCHMARKS:
+        results |= BENCHMARKS[name].run()
+    goals = [_goal(goal, key, limit, aim, results.get(key)) for goal, key, limit, aim in GOALS]
+    _print_table(goals)
+    document = {"results": results, "goals": goals}
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"\n{json.dumps(document)}\n(also in {RESULTS})")
+
+
+def _goal(goal: str, key: str, limit: float, aim: float | None, value) -> dict:
+    holds = None if value is None else value <= limit
+    return {"goal": goal, "key": key, "value": value, "limit": limit, "aim": aim, "holds": holds}
+
+
+def _print_table(goals: list[dict]) -> None:
+    width = max(len(goal["goal"]) for goal in goals)
+    print(f"\n{'goal':<{width}}  {'figure':>8}  {'aim':>5}  holds")
+    for goal in goals:
+        value = "-" if goal["value"] is None else f"{goal['value']:8.2f}"
+        aim = "" if goal["aim"] is None else f"{goal['aim']:.2f}"
+        holds = {None: "not measured", True: "yes", False: "NO"}[goal["holds"]]
+        print(f"{goal['goal']:<{width}}  {value:>8}  {aim:>5}  {holds}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -83,19 +81,6 @@ def _timed(action: Callable[[], Any], calls: int) -> float:
     for _ in range(calls):
         action()
     return (time.perf_counter() - started) / calls
-
-
-def import_seconds(code: str, environment: dict[str, str], runs: int) -> float:
-    """Median wall time of `code` in a fresh interpreter (a cold start's import and init phase)."""
-    timer = f"import time\n_t = time.perf_counter()\n{code}\nprint(time.perf_counter() - _t)\n"
-    env = {**os.environ, **environment, "PYTHONPATH": os.pathsep.join([str(LAYER), str(REPO_ROOT)])}
-    samples = []
-    for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", timer], env=env, capture_output=True, text=True, check=True
-        )
-        samples.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(samples)
 
 
 def report(title: str, rows: list[tuple[str, str]]) -> None:

@@ -1,15 +1,42 @@
 """Powertools Logger, Tracer and Metrics shared by every module of a function.
 
 They are configured by Powertools' own environment variables, which the template sets in Globals
-(POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL, POWERTOOLS_TRACER_CAPTURE_RESPONSE=false, ...)
-and per function (POWERTOOLS_SERVICE_NAME). Never pass a secret-bearing object to any of them:
-logs carry names, ids and counts only.
+(POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL, POWERTOOLS_TRACE_DISABLED from the
+EnableTracing parameter, ...) and per function (POWERTOOLS_SERVICE_NAME). Never pass a
+secret-bearing object to any of them: logs carry names, ids and counts only.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from typing import Any
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
+
+def tracing_enabled() -> bool:
+    """Tracing as Powertools decides it: on in Lambda unless POWERTOOLS_TRACE_DISABLED says otherwise
+    (outside Lambda no X-Ray daemon listens)."""
+    disabled = os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in {"true", "1"}
+    return bool(os.environ.get("LAMBDA_TASK_ROOT")) and not disabled
+
+
+class NoTracer:
+    """The part of Powertools' Tracer the handlers use, doing nothing. A Tracer imports the X-Ray SDK
+    and builds its recorder, two botocore clients included, even when disabled: that is most of a
+    function's init beyond boto3, paid on every cold start for traces nobody records."""
+
+    def capture_lambda_handler(self, lambda_handler: Callable | None = None, **_: Any) -> Callable:
+        return lambda_handler if lambda_handler is not None else _unchanged
+
+    capture_method = capture_lambda_handler
+
+
+def _unchanged(function: Callable) -> Callable:
+    return function
+
+
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer() if tracing_enabled() else NoTracer()
 metrics = Metrics()

@@ -86,8 +86,11 @@ def test_the_whole_registration_and_token_lifecycle(client, jumpserver_sim, jms_
     token = client.create_connection_token(asset.id, account, "postgresql")
     sent = jumpserver_sim.requests[-1].body["account"]
     assert sent == (account.name if jumpserver_sim.version == "v3" else account.id)
-    reusable = client.make_token_reusable(token.id)
+    reusable = client.make_token_reusable(token)
     assert reusable.value.get_secret_value() == token.value.get_secret_value()
+    assert reusable.is_reusable
+    assert reusable.date_expired > token.date_expired
+    assert jumpserver_sim.requests[-1].path.endswith("/reuse/")  # the answer says it all: no read-back
     jms_clock.advance(3600)  # past the one-time 300 s
     assert client.get_connection_token(token.id).is_expired is False
     client.expire_connection_token(token.id)
@@ -217,7 +220,7 @@ def test_no_secret_reaches_logs_or_errors(client, jumpserver_sim, caplog, capsys
     asset, account = register(client)
     jumpserver_sim.faults(throttle_next=1, fail_next=1)
     client.ensure_permission(asset.id, account)
-    token = client.make_token_reusable(client.create_connection_token(asset.id, account, "postgresql").id)
+    token = client.make_token_reusable(client.create_connection_token(asset.id, account, "postgresql"))
     errors = []
     for call in (lambda: register(client), lambda: client.create_connection_token(asset.id, account, "ssh")):
         try:
@@ -259,7 +262,7 @@ def test_a_stock_server_refusing_reusable_tokens_is_named_in_the_error(
     client.ensure_permission(asset.id, account)
     token = client.create_connection_token(asset.id, account, "postgresql")
     with pytest.raises(ReusableTokensDisabled, match="set CONNECTION_TOKEN_REUSABLE=true"):
-        client.make_token_reusable(token.id)
+        client.make_token_reusable(token)
 
 
 def test_version_detection_never_takes_an_outage_for_v3(client, jumpserver_sim):

@@ -7,6 +7,7 @@ operator why (message attribute `reason`, also logged).
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from dbguard import aws
@@ -15,13 +16,18 @@ _ATTRIBUTE_LIMIT = 1024
 
 
 class DeadLetters:
-    def __init__(self, sqs: Any, queue_url: str) -> None:
-        self._sqs = sqs
+    def __init__(self, queue_url: str) -> None:
         self._queue_url = queue_url
 
     @classmethod
     def create(cls, queue_url: str) -> DeadLetters:
-        return cls(aws.client("sqs"), queue_url)
+        return cls(queue_url)
+
+    # Made by the first rejection: few batches hold one, and a client costs every cold start tens of
+    # milliseconds (its service model is loaded and parsed).
+    @cached_property
+    def _sqs(self) -> Any:
+        return aws.client("sqs")
 
     def send(self, body: str, reason: str, message_id: str) -> None:
         self._sqs.send_message(

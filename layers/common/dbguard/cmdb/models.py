@@ -11,7 +11,6 @@ import re
 from datetime import datetime
 from typing import Literal, Self
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.@+=-]{0,127}$"
@@ -116,9 +115,20 @@ class CmdbChange(BaseModel):
         return self
 
 
-class CmdbChangeEvent(EventBridgeModel):
-    """The EventBridge envelope as it arrives in the SQS message body."""
+class CmdbChangeEvent(BaseModel):
+    """The EventBridge envelope as it arrives in the SQS message body: the fields of Powertools'
+    EventBridgeModel, whose module would load every Powertools parser model at each cold start."""
 
+    model_config = ConfigDict(populate_by_name=True)
+
+    version: str
+    id: str
+    source: str
     # not used by dbguard, and absent from what some EventBridge emulators deliver (moto)
     account: str | None = None
+    time: datetime
+    region: str
+    resources: list[str]
+    detail_type: str = Field(alias="detail-type")
     detail: CmdbChange
+    replay_name: str | None = Field(default=None, alias="replay-name")

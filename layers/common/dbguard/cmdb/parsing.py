@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.parser import parse
 from pydantic import ValidationError
 
 from dbguard.cmdb.models import CmdbChange, CmdbChangeEvent
@@ -17,7 +16,7 @@ def parse_change(body: str, max_bytes: int) -> CmdbChange:
     if not body.strip():
         raise MalformedInput("CMDB event is empty")
     try:
-        return parse(event=body, model=CmdbChangeEvent).detail
+        return CmdbChangeEvent.model_validate_json(body).detail
     except ValidationError as error:
         if any(problem["type"] == "json_invalid" for problem in error.errors(include_input=False)):
             raise MalformedInput("CMDB event is not JSON") from None

@@ -291,19 +291,24 @@ class JumpServerClient:
             self._http.request("POST", path, json=body, what="a connection token")
         )
 
-    def make_token_reusable(self, token_id: str) -> ConnectionToken:
+    def make_token_reusable(self, token: ConnectionToken) -> ConnectionToken:
+        """The token as JumpServer now holds it. The reuse answer is the token serializer's data (id,
+        is_reusable, date_expired: authentication/api/connection_token.py reuse(), v3.10 and v4.x), so
+        no read-back is needed; an answer without the expiry is read back."""
         try:
-            self._http.request(
-                "PATCH", f"{TOKENS}{token_id}/reuse/", json={"is_reusable": True}, what=f"token {token_id}"
+            answer = self._http.request(
+                "PATCH", f"{TOKENS}{token.id}/reuse/", json={"is_reusable": True}, what=f"token {token.id}"
             )
         except JumpServerRejected as error:
             if "not allowed" in str(error):  # authentication/api/connection_token.py reuse()
                 raise ReusableTokensDisabled(REUSE_DISABLED) from None
             raise
-        token = self.get_connection_token(token_id)
-        if token is None:
-            raise JumpServerNotFound(f"token {token_id} vanished after it was made reusable", status=404)
-        return token
+        if isinstance(answer, dict) and "date_expired" in answer:
+            return ConnectionToken.model_validate({"value": token.value, **answer, "id": token.id})
+        found = self.get_connection_token(token.id)
+        if found is None:
+            raise JumpServerNotFound(f"token {token.id} vanished after it was made reusable", status=404)
+        return found
 
     def get_connection_token(self, token_id: str) -> ConnectionToken | None:
         """The token, or None when JumpServer does not know it (expired, or not the service user's)."""

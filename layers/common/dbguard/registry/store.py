@@ -116,6 +116,20 @@ class Registry:
         # registration whose first token could not be issued.
         self._update(entry.cmdb_id, values, remove, version_below=entry.version, unless_set={"dueAt": 0})
 
+    def journal_asset(self, cmdb_id: str, asset_id: str) -> None:
+        """Note an asset created for a database not registered yet, so a later change (which may
+        carry another name) updates it instead of creating a second one."""
+        self._dynamodb.update_item(
+            TableName=self._table,
+            Key=_key(cmdb_id),
+            UpdateExpression="SET assetId = if_not_exists(assetId, :asset)",
+            ExpressionAttributeValues=to_item({":asset": asset_id}),
+        )
+
+    def journalled_asset(self, cmdb_id: str) -> str | None:
+        """The asset of a database whose registration has not been completed yet, if one was created."""
+        return self._item(cmdb_id).get("assetId")
+
     def confirm_version(self, cmdb_id: str, version: int) -> bool:
         """Record that change `version` is applied in full; False if a newer one already is."""
         return self._update(cmdb_id, {"version": version}, [], version_below=version, refusal_is_error=False)
@@ -158,7 +172,7 @@ class Registry:
         """Exclusive right to change this database for `seconds` (at least the longest function
         timeout, so a live holder never outlasts it; a crashed holder's lease simply runs out).
         Raises LeaseBusy while someone else holds it; renew it between steps."""
-        lease = Lease(self, cmdb_id, uuid.uuid4().hex, seconds)
+        lease = Lease(self, cmdb_id, uuid.uuid4().hex, seconds, renewed_at=now)
         try:
             self._dynamodb.update_item(
                 TableName=self._table,
@@ -256,17 +270,24 @@ class Registry:
         return True
 
 
-@dataclass(frozen=True)
+@dataclass
 class Lease:
-    """A held lease; `renew` between steps keeps it a full term ahead of the holder."""
+    """A held lease; `renew` between steps keeps it at least half a term ahead of the holder."""
 
     registry: Registry
     cmdb_id: str
     owner: str
     seconds: int
+    renewed_at: int  # when it was last set to run a full term from then
 
     def renew(self, now: float) -> None:
+        # With over half a term left nobody can take it before the next step renews it (a step takes
+        # far less than half the term), so a write now would be a DynamoDB round trip for nothing -
+        # five per rotation. A holder that is late does write, and learns here if it lost the lease.
+        if now - self.renewed_at < self.seconds / 2:
+            return
         self.registry.renew_lease(self.cmdb_id, self.owner, int(now) + self.seconds)
+        self.renewed_at = int(now)
 
 
 class LeaseBusy(Exception):

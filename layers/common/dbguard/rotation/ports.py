@@ -16,6 +16,7 @@ class IssuedToken(Protocol):
     value: SecretStr
     date_expired: datetime
     is_expired: bool
+    is_reusable: bool
 
 
 class ConnectionTokens(Protocol):
@@ -23,7 +24,7 @@ class ConnectionTokens(Protocol):
         self, asset_id: str, account: JumpServerAccount, protocol: str
     ) -> IssuedToken: ...
 
-    def make_token_reusable(self, token_id: str) -> IssuedToken: ...
+    def make_token_reusable(self, token: IssuedToken) -> IssuedToken: ...
 
     def get_connection_token(self, token_id: str) -> IssuedToken | None: ...
 

@@ -4,10 +4,14 @@ Order matters for what a failure can leave behind:
 
 1. create the token (one-time: JumpServer expires it in 300 s on its own),
 2. journal its id in the registry (`pendingTokenId`),
-3. make it reusable (from now on it lives CONNECTION_TOKEN_REUSABLE_EXPIRATION),
-4. write it as AWSPENDING, 5. verify it in JumpServer, 6. move AWSCURRENT onto it,
-7. settle: the registry takes the secret's labels as the truth, journals every token it knows of
+3. make it reusable (from now on it lives CONNECTION_TOKEN_REUSABLE_EXPIRATION); JumpServer's
+   answer confirms it reusable and gives its expiry, checked before the token is written anywhere,
+4. write it as AWSPENDING, 5. move AWSCURRENT onto it,
+6. settle: the registry takes the secret's labels as the truth, journals every token it knows of
    that no label refers to any more (`retiredTokenIds`), expires those, clears the journal.
+
+In the steady state that is three JumpServer calls per database: create, reuse, expire the token
+two rotations back (docs/rotation.md, "How many databases an hour").
 
 The invariant: **a token that is AWSCURRENT, AWSPREVIOUS or AWSPENDING of its secret is never
 expired** — every expiry is decided against the secret's labels read just before, never against the
@@ -200,7 +204,6 @@ class Rotator:
         lease.renew(self._now())
         try:
             self._secrets.put_pending(versions.arn, version_id, self._shape(entry, token))
-            self._verify(token.id)
         except Exception:
             self._abandon(entry, token.id, versions.arn, version_id)
             raise
@@ -209,10 +212,15 @@ class Rotator:
         return self._settle(self._latest(entry), lease, promoted=token)
 
     def _new_token(self, entry: RegistryEntry) -> IssuedToken:
+        """A token confirmed reusable and unexpired by JumpServer's own answer: the only kind ever
+        written to a secret."""
         created = self._issue(entry)
         self._registry.save_rotation_state(entry.cmdb_id, pending_token_id=created.id)
         try:
-            return self._tokens.make_token_reusable(created.id)
+            token = self._tokens.make_token_reusable(created)
+            if not token.is_reusable:
+                raise TokenRejected(f"JumpServer did not make token {token.id} reusable")
+            return self._unexpired(token)
         except Exception:
             self._abandon(entry, created.id)
             raise
@@ -229,7 +237,6 @@ class Rotator:
 
     def _first_secret(self, entry: RegistryEntry, token: IssuedToken, lease: Lease) -> RotationResult:
         try:
-            self._verify(token.id)
             tags = {"app": "dbguard", "dbguard:cmdb-id": entry.cmdb_id}
             self._secrets.create_secret(
                 self._secrets.name_of(entry.name), self._shape(entry, token), str(uuid.uuid4()), tags
@@ -353,8 +360,11 @@ class Rotator:
         token = self._tokens.get_connection_token(token_id)
         if token is None:
             raise TokenRejected(f"JumpServer does not know token {token_id} (expired or not ours)")
+        return self._unexpired(token)
+
+    def _unexpired(self, token: IssuedToken) -> IssuedToken:
         if token.is_expired or token.date_expired <= self._clock():
-            raise TokenRejected(f"token {token_id} is already expired")
+            raise TokenRejected(f"token {token.id} is already expired")
         return token
 
     def _abandon(

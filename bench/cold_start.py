@@ -1,0 +1,66 @@
+"""Every function's init phase: a fresh interpreter importing its handler module with the template's
+environment, as a ratio to a fresh interpreter that imports boto3 and creates one client.
+
+Samples alternate between the functions and the baseline, so all of them see the same machine load.
+Nothing answers on the network: an init that calls AWS or JumpServer would show up as a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+from bench.harness import FAKE_AWS, LAYER, REPO_ROOT, report, template_function
+
+RUNS = int(os.environ.get("BENCH_COLD_START_RUNS", "9"))
+FUNCTIONS = {
+    "audit_ingest": "AuditIngestFunction",
+    "audit_authorizer": "AuditAuthorizerFunction",
+    "audit_query": "AuditQueryFunction",
+    "cmdb_sync": "CmdbSyncFunction",
+    "token_rotation": "TokenRotationFunction",
+}
+BASELINE = "import boto3; boto3.client('dynamodb')"
+# Powertools' Tracer reads this; the template sets it from EnableTracing, the benchmark must not.
+_NOT_OURS = {"POWERTOOLS_TRACE_DISABLED"}
+
+
+def run() -> dict[str, float]:
+    environments = {name: template_function(logical_id) for name, logical_id in FUNCTIONS.items()}
+    aws = {key: value for key, value in FAKE_AWS.items() if key not in _NOT_OURS}
+    codes = {
+        name: (f"import sys; sys.path.insert(0, {str(spec.code_dir)!r}); import app", spec.environment | aws)
+        for name, spec in environments.items()
+    }
+    samples: dict[str, list[float]] = {name: [] for name in [*codes, "baseline"]}
+    for _ in range(RUNS):
+        samples["baseline"].append(_import_seconds(BASELINE, aws))
+        for name, (code, environment) in codes.items():
+            samples[name].append(_import_seconds(code, environment))
+    base = statistics.median(samples["baseline"])
+    results, rows = {"cold_start_baseline_ms": base * 1000}, []
+    for name in codes:
+        seconds = statistics.median(samples[name])
+        results[f"cold_start_{name}_ratio"] = seconds / base
+        results[f"cold_start_{name}_ms"] = seconds * 1000
+        rows.append((name, f"{seconds * 1000:5.0f} ms vs {base * 1000:4.0f} ms   ratio {seconds / base:.2f}"))
+    report(f"cold start: import of each handler module vs {BASELINE!r} (median of {RUNS})", rows)
+    return results
+
+
+def _import_seconds(code: str, environment: dict[str, str]) -> float:
+    timer = f"import time\n_t = time.perf_counter()\n{code}\nprint(time.perf_counter() - _t)\n"
+    env = {
+        **{key: value for key, value in os.environ.items() if key not in _NOT_OURS},
+        **environment,
+        "PYTHONPATH": os.pathsep.join([str(LAYER), str(REPO_ROOT)]),
+    }
+    out = subprocess.run([sys.executable, "-c", timer], env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    print(json.dumps(run()))
