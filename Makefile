@@ -7,8 +7,10 @@ SHELL := /bin/bash
 PYTHON ?= $(shell scripts/find-python)
 VENV := .venv
 TOOLS := .venv-tools
+SCANNER := .venv-checkov
 BIN := $(VENV)/bin
 TOOLS_BIN := $(TOOLS)/bin
+SCANNER_BIN := $(SCANNER)/bin
 # `sam build` looks for python3.13 on PATH; put the interpreter we found first.
 SAM := PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS_BIN)/sam
 PIP_INSTALL = python -m pip install --quiet --disable-pip-version-check --no-input
@@ -29,12 +31,20 @@ $(TOOLS_BIN)/.installed: requirements-tools.txt
 	$(TOOLS_BIN)/$(PIP_INSTALL) -r requirements-tools.txt
 	@touch $@
 
-.PHONY: venv tools
+# checkov pins boto3 exactly, and not to the SAM CLI's pin: it gets an environment of its own.
+$(SCANNER_BIN)/.installed: requirements-checkov.txt
+	@test -n "$(PYTHON)" || { echo "no suitable python found" >&2; exit 1; }
+	@test -x $(SCANNER_BIN)/python || $(PYTHON) -m venv $(SCANNER)
+	$(SCANNER_BIN)/$(PIP_INSTALL) -r requirements-checkov.txt
+	@touch $@
+
+.PHONY: venv tools scanner
 venv: $(BIN)/.installed ## create .venv (application + test dependencies)
 tools: $(TOOLS_BIN)/.installed ## create .venv-tools (AWS SAM CLI)
+scanner: $(SCANNER_BIN)/.installed ## create .venv-checkov (checkov, the IaC scanner)
 
 .PHONY: test
-test: lint pytest validate ## everything CI checks: ruff, the test suite, sam validate --lint, cfn-lint
+test: lint pytest validate ## everything CI checks: ruff, the test suite, sam validate --lint, cfn-lint, checkov
 
 .PHONY: lint
 lint: venv ## ruff lint and format check
@@ -46,9 +56,12 @@ pytest: venv ## the test suite (unit, contract and integration)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 .PHONY: validate
-validate: venv tools ## sam validate --lint and cfn-lint on template.yaml
+validate: venv tools scanner ## sam validate --lint, cfn-lint and checkov on template.yaml
 	$(SAM) validate --lint --template template.yaml --region eu-central-1
 	$(BIN)/cfn-lint template.yaml
+	@# --skip-download: offline and reproducible (no Prisma Cloud policies or guideline mappings).
+	@# Skipped checks carry their reason in template.yaml (Metadata: checkov: skip:).
+	$(SCANNER_BIN)/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 
 .PHONY: build
 build: tools ## sam build (arm64 layer and functions into .aws-sam/)
@@ -68,7 +81,7 @@ audit-query: venv ## a SigV4-signed search of the local stack's audit events: ma
 	$(BIN)/python scripts/audit_query.py '$(Q)'
 
 .PHONY: rotate
-rotate: venv ## rotate now on the running local stack: make rotate DATABASES='billing-qhb-01' (or all)
+rotate: venv ## rotate now on the running local stack: make rotate DATABASES='billing-qhb-01' (or all; FORCE=1 within ConsumerCacheSeconds)
 	@test -n "$(DATABASES)" || { echo "usage: make rotate DATABASES='billing-qhb-01' (or all)" >&2; exit 2; }
 	$(BIN)/python scripts/rotate.py $(DATABASES)
 
@@ -76,9 +89,25 @@ rotate: venv ## rotate now on the running local stack: make rotate DATABASES='bi
 jumpserver-sim: venv ## a JumpServer simulator on 127.0.0.1 (JMS_SIM_PORT, JMS_SIM_VERSION v3|v4, JMS_SIM_TOKEN)
 	$(BIN)/python -m jumpserver_sim
 
+.PHONY: contract-real
+contract-real: venv ## the JumpServer contract tests against real servers (JUMPSERVER_CONTRACT_URL/_TOKEN/_VERSION, or ../shared/real-jumpserver)
+	scripts/contract-real
+
 .PHONY: bench
 bench: venv ## performance ratios against baselines measured in the same run
 	$(BIN)/python -m bench
+
+# The long reliability runs (docs/reliability.md); short versions run in `make pytest`.
+# Arguments: make loadtest ARGS='--events 5000 --seed 7' (each runner's --help lists them).
+.PHONY: loadtest chaos-cmdb chaos-rotation
+loadtest: venv ## 20,000 events through the local stack with storage faults and Lambda restarts (ARGS=...)
+	$(BIN)/python -m chaos.loadtest $(ARGS)
+
+chaos-cmdb: venv ## 500 CMDB changes, redelivered and out of order, while JumpServer fails (ARGS=...)
+	$(BIN)/python -m chaos.cmdb $(ARGS)
+
+chaos-rotation: venv ## 200 databases rotated repeatedly while JumpServer and AWS fail (ARGS=...)
+	$(BIN)/python -m chaos.rotation $(ARGS)
 
 .PHONY: schemas
 schemas: venv ## regenerate the JSON Schemas in docs/schemas/ from the models
@@ -103,4 +132,4 @@ lock: ## re-resolve the pinned closures from requirements-*.in
 
 .PHONY: clean
 clean: ## remove build output and virtual environments
-	rm -rf .aws-sam $(VENV) $(TOOLS) .pytest_cache .ruff_cache
+	rm -rf .aws-sam $(VENV) $(TOOLS) $(SCANNER) .pytest_cache .ruff_cache

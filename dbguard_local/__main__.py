@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
@@ -18,6 +19,7 @@ def banner(stack: LocalStack) -> str:
     )
     scheduler = stack.schedulers.get("TokenRotationFunction")
     schedule = f"the schedule runs every {scheduler.interval_seconds:g} s" if scheduler else "no schedule"
+    proxy_cidrs = ",".join(stack.template.parameters["JumpServerProxyCidrs"]) or "empty: detection off"
     return f"""
 dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
 
@@ -42,15 +44,24 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
            AWS_DEFAULT_REGION={stack.config.region}
     aws dynamodb scan --table-name {stack.template.physical_ids["AuditEventsTable"]}
 
+  A direct connection - from outside JumpServerProxyCidrs ({proxy_cidrs}) - is stored with
+  direct=true and announced on the default EventBridge bus; locally a rule sends the announcements
+  to a queue (docs/audit-ingest.md shows the SNS/email rule for an account):
+    curl -si -X POST '{ingest_url}' \\
+         -H 'Content-Type: application/json' -d @events/samples/qhb-direct-connection-event.json
+    aws sqs receive-message --queue-url {stack.announcements_queue_url} --query 'Messages[].Body'
+    make audit-query Q='direct=true&from=2026-07-01T00:00:00Z'
+
   JumpServer: {jumpserver}
 
   Register a database from the CMDB (then see the asset in JumpServer and its secret):
     make cmdb-event FILE=events/samples/cmdb-upsert.json
     aws secretsmanager get-secret-value --secret-id dbguard/db/billing-qhb-01
-  Rotate its token now ({schedule}):
-    make rotate DATABASES=billing-qhb-01
+  Rotate its token now ({schedule}); FORCE=1 because it was rotated within
+  ConsumerCacheSeconds, when applications may still cache the token two rotations back:
+    make rotate DATABASES=billing-qhb-01 FORCE=1
     (or any Lambda client, endpoint {stack.lambda_endpoint},
-     function {stack.workers["TokenRotationFunction"].spec.name}, payload {{"rotate": "all"}})
+     function {stack.workers["TokenRotationFunction"].spec.name}, payload {{"rotate": "all", "force": true}})
   Retire it:
     make cmdb-event FILE=events/samples/cmdb-delete.json
 
@@ -74,10 +85,19 @@ def main() -> int:
         return 1
     print(banner(stack), flush=True)
     print("READY", flush=True)  # tests and scripts wait for this line
+    signal.signal(signal.SIGUSR1, lambda *_: _restart_functions(stack))
     stopping.wait()
     print("\nstopping dbguard local stack ...", flush=True)
     stack.stop()
+    if stack.storage_faults is not None:  # DBGUARD_FAULT_*: what the run met
+        print(json.dumps({"type": "storage-faults", **stack.storage_faults.counts.as_dict()}), flush=True)
     return 0
+
+
+def _restart_functions(stack: LocalStack) -> None:
+    """SIGUSR1: every function's environment dies now and cold-starts on its next invocation."""
+    stack.restart_functions()
+    print(json.dumps({"type": "lambda-restart", "functions": len(stack.workers)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -10,15 +10,18 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
 from dbguard.rotation.policy import schedule_interval_seconds
+from dbguard_local.announcements import route_announcements_to_queue
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.clients import LOCAL_CREDENTIALS
 from dbguard_local.event_sources import Scheduler, SqsPoller, print_json
+from dbguard_local.faults import StorageFaultConfig, StorageFaultInjector
 from dbguard_local.functions import function_specs
 from dbguard_local.gateway import GatewayServer, RestApi
 from dbguard_local.lambda_api import LambdaApiServer
@@ -28,6 +31,11 @@ from jumpserver_sim import Simulator
 
 HOST = "127.0.0.1"
 DEMO_CREDENTIALS_SECRET_NAME = "cmdb/billing-qhb-01"  # noqa: S105 - a name, not a secret
+DEMO_CMDB_ID = "cmdb-4711"  # events/samples/cmdb-upsert.json
+V3_HIDDEN_PLATFORMS = {"PostgreSQL": 20}  # a stock v3.10 install's id of the platform its API hides
+# Direct-connection detection on, with the address of events/samples/qhb-connection-event.json as
+# the proxy's (DBGUARD_PARAMETERS may set other CIDRs)
+LOCAL_PROXY_CIDRS = {"JumpServerProxyCidrs": "10.1.2.50/32,2001:db8:1:2::/64"}
 
 
 @dataclass(frozen=True)
@@ -80,23 +88,35 @@ class LocalStack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.jumpserver = self._jumpserver()
-        self.template = Template(load_template(), parameters=self._parameters(), region=config.region)
+        parameters = {**LOCAL_PROXY_CIDRS, **self._parameters()}
+        self.template = Template(load_template(), parameters=parameters, region=config.region)
         self.workers: dict[str, FunctionWorker] = {}
         self.pollers: dict[str, SqsPoller] = {}
         self.schedulers: dict[str, Scheduler] = {}
         self._servers: list[Any] = []
+        self.storage_faults: StorageFaultInjector | None = None  # DBGUARD_FAULT_* (dbguard_local/faults.py)
         self.aws_endpoint = ""
         self.api_url = ""
         self.lambda_endpoint = ""
+        self.announcements_queue_url = ""
 
     def _jumpserver(self) -> Simulator | None:
         if self.config.jumpserver.url:
             return None
-        return Simulator(self.config.jumpserver.simulator_version, private_token=secrets.token_hex(20))
+        # configured as docs/jumpserver.md asks operators to configure JumpServer (reusable tokens on);
+        # otherwise a stock server of its version (v4.10.16's 180 requests a minute included)
+        version = self.config.jumpserver.simulator_version
+        return Simulator(version, private_token=secrets.token_hex(20), connection_token_reusable=True)
 
     def _parameters(self) -> dict[str, str]:
         if self.jumpserver is None:
-            return {"JumpServerUrl": self.config.jumpserver.url, **self.config.parameters}
+            url = self.config.jumpserver.url
+            return {
+                "JumpServerUrl": url,
+                "JumpServerProxyHost": urlsplit(url).hostname or HOST,  # Magnus usually runs beside it
+                "JumpServerPlatformIds": json.dumps(V3_HIDDEN_PLATFORMS),  # only used where hidden
+                **self.config.parameters,
+            }
         self.jumpserver.start()
         return {"JumpServerUrl": self.jumpserver.url, "JumpServerProxyHost": HOST, **self.config.parameters}
 
@@ -106,10 +126,14 @@ class LocalStack:
 
     def start(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
+        moto_app: Any = DomainDispatcherApplication(create_backend_app)
+        faults = StorageFaultConfig.from_env()
+        if faults.enabled:  # opt-in, for load and chaos runs only
+            moto_app = self.storage_faults = StorageFaultInjector(moto_app, faults)
         moto = make_server(
             HOST,
             self.config.aws_port,
-            DomainDispatcherApplication(create_backend_app),
+            moto_app,
             threaded=True,
             request_handler=MotoRequestHandler,
         )
@@ -123,9 +147,11 @@ class LocalStack:
         }
         os.environ.update(aws)  # this process creates the resources through the same endpoint
         deploy(self.template, boto3.Session(region_name=self.config.region))
+        self.announcements_queue_url = route_announcements_to_queue(
+            boto3.Session(region_name=self.config.region), self.template.stack_name
+        )
         self._store_jumpserver_credentials()
-        if self.jumpserver is not None:
-            self._create_demo_credentials()
+        self._create_demo_credentials()
         for logical_id, spec in function_specs(self.template).items():
             worker = FunctionWorker(
                 spec, lambda_environment(spec, aws), self.config.region, self.template.account_id
@@ -161,6 +187,7 @@ class LocalStack:
         boto3.client("secretsmanager").create_secret(
             Name=DEMO_CREDENTIALS_SECRET_NAME,
             SecretString=json.dumps({"username": "billing_app", "password": secrets.token_urlsafe(18)}),
+            Tags=[{"Key": "dbguard:cmdb-ids", "Value": DEMO_CMDB_ID}],  # bound to the sample's database
         )
 
     def _start_event_sources(self) -> None:
@@ -182,6 +209,12 @@ class LocalStack:
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         return self.workers[logical_id].invoke(event)
+
+    def restart_functions(self) -> None:
+        """Every function's execution environment dies now, mid-invocation or not (as when Lambda
+        recycles it); the next invocation cold-starts a new one. SIGUSR1 to `make run` does this."""
+        for worker in self.workers.values():
+            worker.crash()
 
     def stop(self) -> None:
         for source in [*self.pollers.values(), *self.schedulers.values()]:

@@ -22,6 +22,7 @@ from tests.samples import (  # noqa: E402
     connection_event,
     custom_resource_request,
     ddl_event,
+    direct_connection_event,
     eventbridge_event,
     rotation_step,
     scheduled_event,
@@ -94,6 +95,9 @@ def query_samples() -> dict[str, Any]:
             "/audit/events", {"from": "2026-07-31T00:00:00Z", "to": "2026-07-24T00:00:00Z"}
         ),
         "audit_query/bad-unknown-filter.json": query_request("/audit/events", {"user": "dba_ivanov"}),
+        "audit_query/list-direct-csv.json": query_request(
+            "/audit/events", {**week, "direct": "true"}, accept="text/csv"
+        ),
     }
 
 
@@ -135,6 +139,7 @@ def rotation_samples() -> dict[str, Any]:
         "token_rotation/scheduled.json": scheduled_event(),
         "token_rotation/on-demand-named.json": {"rotate": ["billing-qhb-01"]},
         "token_rotation/on-demand-all.json": {"rotate": "all"},
+        "token_rotation/on-demand-forced.json": {"rotate": ["billing-qhb-01"], "force": True},
         "token_rotation/settings-check.json": check,
         **steps,
     }
@@ -149,8 +154,10 @@ def samples() -> dict[str, Any]:
     return {
         "samples/qhb-connection-event.json": connection_event(),
         "samples/qhb-ddl-event.json": ddl_event(),
+        "samples/qhb-direct-connection-event.json": direct_connection_event(),
         "audit_ingest/post-single-event.json": ingest_request(body_of(connection_event())),
         "audit_ingest/post-event-array.json": ingest_request(body_of([connection_event(), ddl_event()])),
+        "audit_ingest/post-direct-connection.json": ingest_request(body_of(direct_connection_event())),
         "audit_ingest/post-array-with-duplicate.json": ingest_request(body_of([ddl_event(), ddl_event()])),
         "audit_ingest/post-base64-body.json": base64_event,
         "audit_ingest/post-empty-body.json": ingest_request(b""),

@@ -32,6 +32,11 @@ def call(
 def fail_dynamodb_calls(client, operation: str, code: str, times: int | None = None) -> list[int]:
     """Make `client`'s `operation` answer with DynamoDB error `code` (every call, or the next
     `times` calls). Returns a list that counts the refused calls."""
+    return fail_calls(client, operation, code, times)
+
+
+def fail_calls(client, operation: str, code: str, times: int | None = None) -> list[int]:
+    """Make any boto3 `client`'s `operation` answer with error `code`, as fail_dynamodb_calls."""
     refused: list[int] = []
     lock = threading.Lock()  # the store writes from several threads
 
@@ -43,5 +48,6 @@ def fail_dynamodb_calls(client, operation: str, code: str, times: int | None = N
         body = {"Error": {"Code": code, "Message": "injected by the test"}, "ResponseMetadata": {}}
         return AWSResponse("https://dynamodb.local", 400, {}, None), body
 
-    client.meta.events.register(f"before-call.dynamodb.{operation}", refuse)
+    service = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.register(f"before-call.{service}.{operation}", refuse)
     return refused

@@ -130,6 +130,10 @@ def make_jumpserver_sim(jms_clock: _Clock) -> Iterator[Callable[..., Simulator]]
     def make(version: str = "v4", **options) -> Simulator:
         options.setdefault("private_token", JMS_PRIVATE_TOKEN)
         options.setdefault("clock", jms_clock)
+        # configured as docs/jumpserver.md tells operators (reusable tokens on); tests of a stock
+        # server's refusal and of its throttling ask for those settings themselves
+        options.setdefault("connection_token_reusable", True)
+        options.setdefault("throttle_rate", None)
         simulator = Simulator(version, **options).start()
         started.append(simulator)
         return simulator

@@ -31,6 +31,38 @@ def connection_event(**overrides: Any) -> dict[str, Any]:
     return event
 
 
+# what the announcement of direct_connection_event() carries besides its id
+DIRECT_CONNECTION_DETAIL = {
+    "database": "billing",
+    "userLogin": "report_job",
+    "userNode": "10.7.31.12",
+    "Datetime": 1_785_000_050_000,
+    "succeeded": True,
+    "serviceName": "qhb-billing-01",
+    "name": "connection attempt",
+}
+
+
+def direct_connection_event(**overrides: Any) -> dict[str, Any]:
+    """A batch job logging in with a fixed account from its own host, around the JumpServer proxy
+    (whose address, in these samples, is connection_event's 10.1.2.50)."""
+    event = connection_event(
+        Datetime=1_785_000_050_000,
+        params=[
+            {"Name": "database", "Value": "billing"},
+            {"Name": "remote_host", "Value": "10.7.31.12"},
+            {"Name": "remote_port", "Value": "40212"},
+            {"Name": "success", "Value": "true"},
+        ],
+        sessionID="65f1c1aa.3b02",
+        userLogin="report_job",
+        userName=None,
+        userNode="10.7.31.12",
+    )
+    event.update(overrides)
+    return event
+
+
 def ddl_event(**overrides: Any) -> dict[str, Any]:
     event = {
         "tags": ["qhb", "ddl"],

@@ -1,4 +1,4 @@
-"""POST /audit/events: qhb_audit events in, each stored exactly once."""
+"""POST /audit/events: qhb_audit events in, each stored exactly once; direct connections announced."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dbguard.audit.ingest import IngestAnswer, IngestBatchAnswer, ingest_events
+from dbguard.audit.announcer import EventBridgeAnnouncer
+from dbguard.audit.direct import DirectConnectionRules
+from dbguard.audit.ingest import Ingest, IngestAnswer, IngestBatchAnswer, ingest_events
 from dbguard.audit.models import MAX_NESTING_DEPTH
 from dbguard.audit.parsing import parse_body
 from dbguard.audit.store import AuditStore
@@ -18,8 +20,18 @@ from dbguard.http_api import ERROR_RESPONSES, json_response, register_error_hand
 from dbguard.observability import logger, metrics, tracer
 from dbguard.settings import Settings
 
-settings = Settings.from_env("audit_table_name")
+settings = Settings.from_env("audit_table_name", "direct_connection_dead_letter_queue_url")
 store = AuditStore.create(settings.audit_table_name, settings.ingest_retry_after_seconds)
+ingest = Ingest(
+    writer=store,
+    announcer=EventBridgeAnnouncer.create(settings.direct_connection_dead_letter_queue_url),
+    rules=DirectConnectionRules.of(
+        proxy_networks=settings.jumpserver_proxy_cidrs,
+        exempt_logins=settings.direct_connection_exempt_logins,
+        connection_names=settings.connection_event_names,
+    ),
+    retention_days=settings.audit_retention_days,
+)
 app = APIGatewayRestResolver()
 register_error_handlers(app)
 
@@ -43,13 +55,18 @@ register_error_handlers(app)
 )  # fmt: skip
 def post_events():
     parsed = parse_body(request_body(app.current_event), settings.max_request_bytes)
-    results = ingest_events(parsed.events, store, time.time_ns() // 1_000_000, settings.audit_retention_days)
+    results = ingest_events(parsed.events, ingest, time.time_ns() // 1_000_000)
     stored = sum(not result.duplicate for result in results)
     metrics.add_metric(name="EventsStored", unit=MetricUnit.Count, value=stored)
     metrics.add_metric(name="EventsDuplicate", unit=MetricUnit.Count, value=len(results) - stored)
+    direct = sum(result.direct and not result.duplicate for result in results)
+    metrics.add_metric(name="DirectConnections", unit=MetricUnit.Count, value=direct)
     logger.info("audit events accepted", extra={"stored": stored, "ids": [result.id for result in results]})
     status = HTTPStatus.CREATED if stored else HTTPStatus.OK
-    answer = IngestBatchAnswer.of(results) if parsed.is_batch else IngestBatchAnswer.of(results).results[0]
+    if parsed.is_batch:
+        answer = IngestBatchAnswer.of(results)
+    else:
+        answer = IngestAnswer(id=results[0].id, duplicate=results[0].duplicate)
     return json_response(status, answer.model_dump())
 
 

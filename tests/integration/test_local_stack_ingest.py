@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from tests.integration.conftest import processes_in_session, start_stack
-from tests.samples import body_of, connection_event, ddl_event
+from tests.samples import body_of, connection_event, ddl_event, direct_connection_event
 
 pytestmark = pytest.mark.integration
 
@@ -32,6 +32,7 @@ def test_events_posted_over_http_are_stored_exactly_once(running_stack):
         "byService",
         "byDatabase",
         "byNode",
+        "byDirect",
     }  # created from template.yaml's own definition
     ids = {first.json()["id"], batch.json()["results"][0]["id"]}
     dynamodb = running_stack.aws_client("dynamodb")
@@ -106,3 +107,19 @@ def test_events_are_queried_back_with_sigv4_only(running_stack):
     assert requests.get(url, timeout=30).status_code == 403  # unsigned
     assert signed_get(url, ("testing", "not-the-secret")).status_code == 403
     assert signed_get(url, ("someone-else", "testing")).status_code == 403
+
+
+def test_a_direct_connection_is_announced_where_the_banner_says(running_stack):
+    """`make run` flags the sample direct connection and routes its announcement to a local queue."""
+    queue_url = running_stack.banner_value(r"receive-message --queue-url (\S+) ")
+    answer = post(running_stack.ingest_url, body_of(direct_connection_event(Datetime=1_785_333_000_000)))
+    assert answer.status_code == 201
+    proxied = post(running_stack.ingest_url, body_of(connection_event(Datetime=1_785_333_000_001)))
+    assert proxied.status_code == 201  # from the local JumpServerProxyCidrs: not announced
+    sqs = running_stack.aws_client("sqs")
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=2)["Messages"]
+    details = [json.loads(message["Body"])["detail"] for message in messages]
+    assert [detail["id"] for detail in details] == [answer.json()["id"]]
+    base = running_stack.ingest_url.split("?")[0]
+    listed = signed_get(f"{base}?direct=true&from=1785332000000&to=1785334000000").json()["events"]
+    assert [event["id"] for event in listed] == [answer.json()["id"]]

@@ -239,3 +239,43 @@ def test_samconfig_environments_override_only_declared_parameters():
         overrides = config[environment]["deploy"]["parameters"].get("parameter_overrides", [])
         names = {pair.split("=", 1)[0] for pair in overrides}
         assert names <= set(DOCUMENT["Parameters"]), environment
+
+
+@pytest.mark.parametrize("timeout", ["60", "300", "900"])
+def test_the_database_lease_outlasts_every_function_that_takes_it(timeout):
+    """A holder still running when its lease ran out could be overtaken mid-rotation."""
+    template = Template(
+        DOCUMENT, parameters={"RotationTimeoutSeconds": timeout, "JumpServerUrl": "https://j"}
+    )
+    globals_ = DOCUMENT["Globals"]["Function"]
+    lease = int(template.resolve(globals_["Environment"]["Variables"]["ROTATION_LEASE_SECONDS"]))
+    for logical_id in ("CmdbSyncFunction", "TokenRotationFunction"):
+        properties = RESOURCES[logical_id]["Properties"]
+        assert lease >= int(template.resolve(properties.get("Timeout", globals_.get("Timeout")))), logical_id
+
+
+def test_the_consumer_cache_default_covers_the_aws_caching_clients():
+    # the Python caching client and the JDBC driver refresh a secret after an hour by default
+    assert int(DOCUMENT["Parameters"]["ConsumerCacheSeconds"]["Default"]) >= 3600
+
+
+def bus_policy(principals):
+    parameters = {"CmdbProducerPrincipals": principals, "JumpServerUrl": "https://j"}
+    return Template(DOCUMENT, parameters=parameters).resolve(
+        RESOURCES["CmdbEventBus"]["Properties"]["Policy"]
+    )
+
+
+def test_the_cmdb_bus_takes_only_cmdb_changes_and_only_from_named_producers():
+    producer = "arn:aws:iam::210987654321:role/cmdb-publisher"
+    statements = {statement["Sid"]: statement for statement in bus_policy(producer)["Statement"]}
+    assert statements["OnlyCmdbChanges"]["Condition"] == {"StringNotEquals": {"events:source": "cmdb"}}
+    assert statements["OnlyNamedProducers"]["Effect"] == "Deny"
+    assert statements["OnlyNamedProducers"]["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == [producer]
+    assert statements["NamedProducersMayPut"]["Principal"] == {"AWS": [producer]}
+    assert [s["Sid"] for s in bus_policy("")["Statement"]] == ["OnlyCmdbChanges"]
+
+
+def test_cmdb_sync_may_describe_credentials_secrets_to_check_their_binding():
+    statements = RESOURCES["CmdbSyncFunction"]["Properties"]["Policies"][0]["Statement"]
+    assert any(statement["Action"] == "secretsmanager:DescribeSecret" for statement in statements)

@@ -17,5 +17,5 @@ CLIENT_CONFIG = Config(
 )
 
 
-def client(service: str) -> Any:
-    return boto3.client(service, config=CLIENT_CONFIG)
+def client(service: str, config: Config = CLIENT_CONFIG) -> Any:
+    return boto3.client(service, config=config)

@@ -7,15 +7,17 @@ the missing variables, when the template forgot one. Environment variable names 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, Json, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Json, ValidationError, model_validator
 
 from dbguard.engines import DEFAULT_ENGINES, EngineProfile
 from dbguard.errors import ConfigurationError
-from dbguard.validation import describe
+from dbguard.validation import CidrList, CommaList, describe
 
 
 class Settings(BaseModel):
@@ -31,6 +33,13 @@ class Settings(BaseModel):
     ingest_token_secret_arn: str | None = Field(default=None, alias="INGEST_TOKEN_SECRET_ARN")
     query_cursor_secret_arn: str | None = Field(default=None, alias="QUERY_CURSOR_SECRET_ARN")
     ingest_token_cache_seconds: int = Field(default=60, ge=0, le=3600, alias="INGEST_TOKEN_CACHE_SECONDS")
+    # direct connections (audit ingest): the template's CommaDelimitedLists, joined with commas
+    jumpserver_proxy_cidrs: CidrList = Field(default=(), alias="JUMPSERVER_PROXY_CIDRS")
+    direct_connection_exempt_logins: CommaList = Field(default=(), alias="DIRECT_CONNECTION_EXEMPT_LOGINS")
+    connection_event_names: CommaList = Field(default=(), alias="CONNECTION_EVENT_NAMES")
+    direct_connection_dead_letter_queue_url: str | None = Field(
+        default=None, alias="DIRECT_CONNECTION_DEAD_LETTER_QUEUE_URL"
+    )
 
     # --- JumpServer client (cmdb_sync, token_rotation)
     jumpserver_url: str | None = Field(
@@ -47,6 +56,12 @@ class Settings(BaseModel):
         default_factory=dict, alias="JUMPSERVER_PLATFORM_IDS"
     )
     jumpserver_use_admin_tokens: bool = Field(default=False, alias="JUMPSERVER_USE_ADMIN_TOKENS")
+    # plain http would carry the service user's key or token and every connection token in clear
+    allow_insecure_jumpserver: bool = Field(default=False, alias="ALLOW_INSECURE_JUMPSERVER")
+    # v4.10.15-16 throttle one user to 180 requests a minute, shared by cmdb_sync and token_rotation
+    jumpserver_requests_per_minute: int = Field(
+        default=80, ge=0, le=100_000, alias="JUMPSERVER_REQUESTS_PER_MINUTE"
+    )
     jumpserver_credentials_cache_seconds: int = Field(
         default=300, ge=0, le=3600, alias="JUMPSERVER_CREDENTIALS_CACHE_SECONDS"
     )
@@ -63,12 +78,15 @@ class Settings(BaseModel):
     rotation_schedule: str = Field(default="rate(1 hour)", alias="ROTATION_SCHEDULE")
     rotation_window_seconds: int = Field(default=7 * 86400, ge=60, alias="ROTATION_WINDOW_SECONDS")
     token_lifetime_seconds: int = Field(default=30 * 86400, ge=300, alias="JUMPSERVER_TOKEN_LIFETIME_SECONDS")
-    consumer_cache_seconds: int = Field(default=300, ge=0, le=86400, alias="CONSUMER_CACHE_SECONDS")
+    # the AWS caching clients docs/applications.md recommends keep a secret for an hour by default
+    consumer_cache_seconds: int = Field(default=3600, ge=0, le=86400, alias="CONSUMER_CACHE_SECONDS")
     rotation_concurrency: int = Field(default=8, ge=1, le=64, alias="ROTATION_CONCURRENCY")
     rotation_deadline_margin_seconds: int = Field(
         default=30, ge=5, le=600, alias="ROTATION_DEADLINE_MARGIN_SECONDS"
     )
-    rotation_lease_seconds: int = Field(default=120, ge=30, le=900, alias="ROTATION_LEASE_SECONDS")
+    # at least the longest timeout of the functions that take the lease (the template sets it to the
+    # rotation's timeout; cmdb_sync's is shorter), so a running holder never loses it
+    rotation_lease_seconds: int = Field(default=900, ge=60, le=900, alias="ROTATION_LEASE_SECONDS")
 
     # --- CMDB registration (cmdb_sync)
     engine_map: Json[dict[str, EngineProfile]] = Field(default_factory=dict, alias="ENGINE_MAP")
@@ -85,6 +103,21 @@ class Settings(BaseModel):
     secret_recovery_window_days: int = Field(default=30, ge=7, le=30, alias="SECRET_RECOVERY_WINDOW_DAYS")
     cmdb_dead_letter_queue_url: str | None = Field(default=None, alias="CMDB_DEAD_LETTER_QUEUE_URL")
     cmdb_max_event_bytes: int = Field(default=65_536, ge=1024, le=262_144, alias="CMDB_MAX_EVENT_BYTES")
+
+    @model_validator(mode="after")
+    def _jumpserver_over_tls(self) -> Self:
+        url = urlsplit(self.jumpserver_url or "")
+        # loopback: local development and tests
+        if (
+            url.scheme == "http"
+            and not self.allow_insecure_jumpserver
+            and not _is_loopback(url.hostname or "")
+        ):
+            raise ValueError(
+                "JUMPSERVER_URL uses http://: the service user's credentials and every connection "
+                "token would cross the network in clear. Use https://, or set AllowInsecureJumpServer=true"
+            )
+        return self
 
     @property
     def engines(self) -> dict[str, EngineProfile]:
@@ -103,3 +136,12 @@ class Settings(BaseModel):
         if missing:
             raise ConfigurationError(f"missing required environment variables: {', '.join(missing)}")
         return settings
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

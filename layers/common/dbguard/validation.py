@@ -1,12 +1,15 @@
 """Turning pydantic errors into `Problem`s without ever echoing the input.
 
 Inputs can carry secrets (a token, a password in an audit event's params), so messages name the
-field and the rule broken, never the value.
+field and the rule broken, never the value. Also the list types settings read from the template.
 """
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ValidationError
 
 from dbguard.errors import Problem
 
@@ -32,3 +35,22 @@ def problems_from(error: ValidationError) -> list[Problem]:
 def describe(error: ValidationError) -> str:
     """A one-line, value-free summary for logs and exception text."""
     return "; ".join(f"{p.field}: {p.message}" for p in problems_from(error))
+
+
+def _comma_list(value: Any) -> Any:
+    """A CommaDelimitedList parameter as the template joins it: "a, b,,c" -> ("a", "b", "c")."""
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
+
+
+def _networks(value: Any) -> Any:
+    """CIDRs; host bits are allowed ("10.1.2.50/24" is 10.1.2.0/24), a bare address is a /32 or /128."""
+    try:
+        return tuple(ip_network(item, strict=False) for item in _comma_list(value))
+    except ValueError:
+        raise ValueError("each item must be an IPv4 or IPv6 CIDR such as 10.1.2.0/24 or fd00::/64") from None
+
+
+CommaList = Annotated[tuple[str, ...], BeforeValidator(_comma_list)]
+CidrList = Annotated[tuple[IPv4Network | IPv6Network, ...], BeforeValidator(_networks)]

@@ -16,6 +16,7 @@ generate_events = load_script("generate_events")
 INGEST = {
     "post-single-event.json": 201,
     "post-event-array.json": 201,
+    "post-direct-connection.json": 201,  # announced once JumpServerProxyCidrs is set: test_direct_connections
     "post-array-with-duplicate.json": 201,
     "post-base64-body.json": 201,
     "post-empty-body.json": 400,
@@ -36,6 +37,7 @@ AUDIT_QUERY = {
     "get-one.json": 404,  # no event with that id in an empty table
     "bad-inverted-range.json": 400,
     "bad-unknown-filter.json": 400,
+    "list-direct-csv.json": 200,
 }
 # cmdb_sync: message ids reported as failed (retried by SQS); the replay is in test_cmdb_sync.py
 CMDB_SYNC = {
@@ -50,6 +52,7 @@ TOKEN_ROTATION = {
     "scheduled.json": "rotates what is due",
     "on-demand-named.json": "rotates billing-qhb-01",
     "on-demand-all.json": "rotates every active database",
+    "on-demand-forced.json": "rotates billing-qhb-01 within ConsumerCacheSeconds of the last rotation",
     "settings-check.json": "answers CloudFormation",
     "secretsmanager-createSecret.json": "Secrets Manager step",
     "secretsmanager-setSecret.json": "Secrets Manager step",

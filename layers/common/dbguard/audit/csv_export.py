@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from dbguard.audit.params import DATABASE_PARAM_NAMES, normalized_param_name
+from dbguard.audit.params import DATABASE_PARAM_NAMES, SUCCESS_PARAM_NAMES, normalized_param_name
 
 HEADER = (
     "name", "time", "user", "database", "remote_host", "remote_port", "success",
@@ -31,7 +31,7 @@ HEADER = (
 _PARAMS = {
     "remote_host": frozenset({"remotehost", "host", "clienthost", "clientaddr", "clientip", "remoteaddr"}),
     "remote_port": frozenset({"remoteport", "port", "clientport"}),
-    "success": frozenset({"success", "succeeded", "ok", "result"}),
+    "success": SUCCESS_PARAM_NAMES,
     "table": frozenset({"table", "tablename", "relname", "relation"}),
     "new_table": frozenset({"newtable", "newtablename", "newrelname"}),
     "new_database": frozenset({"newdatabase", "newdatabasename", "newdbname", "newdatname"}),

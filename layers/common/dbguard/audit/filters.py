@@ -2,8 +2,8 @@
 
 A time range is always applied (default: the last DEFAULT_WINDOW_HOURS hours), so every query is a
 key condition on an index and never a scan. The most selective filter given chooses the index
-(userLogin, then database, userNode, serviceName, name; the time index when none is given); the
-others are applied as filters on that index's projected attributes.
+(direct=true, then userLogin, database, userNode, serviceName, name; the time index when none is
+given); the others are applied as filters on that index's projected attributes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,15 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from dbguard.audit.keys import MAX_INDEXED_VALUE_BYTES, Dimension
 from dbguard.audit.models import LATEST_DATETIME_MS
@@ -39,6 +47,12 @@ def _epoch_ms(value: Any) -> Any:
     return value
 
 
+def _only_true(value: bool) -> bool:
+    if not value:
+        raise ValueError("only direct=true is a filter; leave `direct` out for every event")
+    return value
+
+
 EpochMs = Annotated[int, BeforeValidator(_epoch_ms), Field(ge=0, le=LATEST_DATETIME_MS)]
 FilterValue = Annotated[str, StringConstraints(min_length=1, max_length=MAX_INDEXED_VALUE_BYTES // 4)]
 
@@ -55,6 +69,7 @@ class EventFilters(BaseModel):
     service_name: FilterValue | None = Field(default=None, alias="serviceName")
     database: FilterValue | None = None
     user_node: FilterValue | None = Field(default=None, alias="userNode")
+    direct: Annotated[bool, AfterValidator(_only_true)] | None = None
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     cursor: Annotated[str, StringConstraints(max_length=1024)] | None = None
 
@@ -95,7 +110,13 @@ def plan(filters: EventFilters, now_ms: int | None = None) -> QueryPlan:
         filters.from_ms if filters.from_ms is not None else max(to_ms - DEFAULT_WINDOW_HOURS * 3_600_000, 0)
     )
     values = filters.values()
-    dimension = next((d for d in INDEX_PREFERENCE if d in values), Dimension.TIME)
+    # Direct connections are the exception the bundle exists to remove: their sparse index is the
+    # smallest one that holds the answer, and the only one that knows which events are direct.
+    dimension = (
+        Dimension.DIRECT
+        if filters.direct
+        else next((d for d in INDEX_PREFERENCE if d in values), Dimension.TIME)
+    )
     rest = {d: v for d, v in values.items() if d is not dimension}
     return QueryPlan(
         dimension=dimension, key_value=values.get(dimension), filters=rest, from_ms=from_ms, to_ms=to_ms

@@ -1,4 +1,4 @@
-"""Storing a request's events exactly once."""
+"""Storing a request's events exactly once, and announcing each newly stored direct connection once."""
 
 from __future__ import annotations
 
@@ -8,18 +8,26 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from dbguard.audit.direct import DirectConnection, DirectConnectionRules
 from dbguard.audit.parsing import ParsedEvent
 from dbguard.audit.records import audit_record
 
 
 class EventWriter(Protocol):
-    def put_all_if_absent(self, records: Sequence[dict[str, Any]]) -> list[bool]: ...
+    def put_all_if_absent(self, records: Sequence[dict[str, Any]]) -> list[bool | Exception]: ...
+
+
+class Announcer(Protocol):
+    def announce(self, connections: Sequence[DirectConnection]) -> None:
+        """Must not raise: what cannot be put on the bus is dead-lettered (dbguard.audit.announcer)."""
+        ...
 
 
 @dataclass(frozen=True)
 class IngestResult:
     id: str
     duplicate: bool
+    direct: bool = False
 
 
 class IngestAnswer(BaseModel):
@@ -43,22 +51,48 @@ class IngestBatchAnswer(BaseModel):
         return cls(results=answers, stored=stored, duplicates=len(results) - stored)
 
 
-def ingest_events(
-    events: Sequence[ParsedEvent], writer: EventWriter, received_at_ms: int, retention_days: int
-) -> list[IngestResult]:
+@dataclass(frozen=True)
+class Ingest:
+    """What storing a request needs, built once per cold start."""
+
+    writer: EventWriter
+    announcer: Announcer
+    rules: DirectConnectionRules
+    retention_days: int
+
+
+def ingest_events(events: Sequence[ParsedEvent], ingest: Ingest, received_at_ms: int) -> list[IngestResult]:
     """Write each distinct event once; report, in request order, which ones were already stored.
 
     An event repeated inside one request is written once and reported as a duplicate from its
     second occurrence on. If storage fails midway, what was written stays written: the client's
-    retry then finds those as duplicates and stores the rest.
+    retry then finds those as duplicates and stores the rest. The conditional write decides what is
+    new, so only this request can announce a direct connection it stored - and it does, even when
+    another write of the request failed, because the retry will find that one a duplicate.
     """
     distinct: dict[str, ParsedEvent] = {}
     for parsed in events:
         distinct.setdefault(parsed.id, parsed)
-    records = [audit_record(parsed, received_at_ms, retention_days) for parsed in distinct.values()]
-    created = dict(zip(distinct, writer.put_all_if_absent(records), strict=True))
+    direct = {event_id for event_id, parsed in distinct.items() if ingest.rules.is_direct(parsed.event)}
+    records = [
+        audit_record(parsed, received_at_ms, ingest.retention_days, direct=parsed.id in direct)
+        for parsed in distinct.values()
+    ]
+    outcomes = dict(zip(distinct, ingest.writer.put_all_if_absent(records), strict=True))
+    stored_direct = [
+        parsed for event_id, parsed in distinct.items() if event_id in direct and outcomes[event_id] is True
+    ]
+    if stored_direct:
+        ingest.announcer.announce([DirectConnection.of(parsed) for parsed in stored_direct])
+    failure = next((outcome for outcome in outcomes.values() if isinstance(outcome, Exception)), None)
+    if failure is not None:
+        raise failure
+    return _results(events, {event_id: outcome is True for event_id, outcome in outcomes.items()}, direct)
+
+
+def _results(events: Sequence[ParsedEvent], created: dict[str, bool], direct: set[str]) -> list[IngestResult]:
     results = []
     for parsed in events:
-        results.append(IngestResult(parsed.id, duplicate=not created[parsed.id]))
+        results.append(IngestResult(parsed.id, duplicate=not created[parsed.id], direct=parsed.id in direct))
         created[parsed.id] = False  # any later occurrence in this request is a duplicate
     return results

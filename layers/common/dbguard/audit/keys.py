@@ -26,6 +26,7 @@ class Dimension(StrEnum):
     SERVICE_NAME = "serviceName"
     DATABASE = "database"
     USER_NODE = "userNode"
+    DIRECT = "direct"  # connection attempts that bypassed the JumpServer proxy (dbguard.audit.direct)
 
 
 INDEX_NAMES = {
@@ -35,6 +36,7 @@ INDEX_NAMES = {
     Dimension.SERVICE_NAME: "byService",
     Dimension.DATABASE: "byDatabase",
     Dimension.USER_NODE: "byNode",
+    Dimension.DIRECT: "byDirect",
 }
 
 INDEX_KEY_ATTRIBUTES = {
@@ -44,11 +46,13 @@ INDEX_KEY_ATTRIBUTES = {
     Dimension.SERVICE_NAME: "gsiService",
     Dimension.DATABASE: "gsiDatabase",
     Dimension.USER_NODE: "gsiNode",
+    Dimension.DIRECT: "gsiDirect",
 }
 
 SORT_KEY_ATTRIBUTE = "ts"
-# The time index has no value to key on: every event lands in one of SHARDS time partitions.
-_TIME_VALUE = "all"
+# The time and direct indexes have no value to key on: every event they hold lands in one of SHARDS
+# partitions of a fixed name.
+_FIXED_VALUES = {Dimension.TIME: "all", Dimension.DIRECT: "direct"}
 
 
 def shard_of(event_id: str) -> int:
@@ -65,7 +69,7 @@ def sort_key_bound(datetime_ms: int, *, upper: bool) -> str:
 
 
 def partition_key(dimension: Dimension, value: str | None, shard: int) -> str:
-    return f"{_TIME_VALUE if dimension is Dimension.TIME else value}#{shard:02d}"
+    return f"{_FIXED_VALUES.get(dimension, value)}#{shard:02d}"
 
 
 def is_indexable(value: str | None) -> bool:

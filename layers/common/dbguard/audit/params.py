@@ -13,6 +13,10 @@ import re
 from dbguard.audit.models import AuditParam
 
 DATABASE_PARAM_NAMES = frozenset({"database", "databasename", "db", "dbname", "datname"})
+SUCCESS_PARAM_NAMES = frozenset({"success", "succeeded", "ok", "result"})
+# How a connection attempt's outcome may be spelled; anything else is "not known" (None).
+_SUCCEEDED = frozenset({"true", "t", "yes", "y", "1", "ok", "success", "succeeded"})
+_FAILED = frozenset({"false", "f", "no", "n", "0", "fail", "failed", "failure", "error", "denied"})
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]")
 
@@ -26,3 +30,10 @@ def first_param(params: list[AuditParam], names: frozenset[str]) -> str | None:
         if param.value and normalized_param_name(param.name) in names:
             return param.value
     return None
+
+
+def succeeded(params: list[AuditParam]) -> bool | None:
+    """Whether the event reports success (a connection attempt's outcome); None when it does not say."""
+    value = first_param(params, SUCCESS_PARAM_NAMES)
+    outcome = value.strip().lower() if value else ""
+    return True if outcome in _SUCCEEDED else False if outcome in _FAILED else None

@@ -13,6 +13,7 @@ from dbguard.audit.filters import EventFilters, plan
 from dbguard.audit.json_limits import load_stored, refusals
 from dbguard.audit.models import MAX_NESTING_DEPTH
 from dbguard.audit.reader import AuditReader
+from dbguard.audit.records import DIRECT_ATTRIBUTE
 from dbguard.observability import logger
 
 
@@ -34,6 +35,10 @@ class StoredEvent(BaseModel):
     )
     raw: str | None = Field(
         default=None, description="null, or (with `notice`) the payload exactly as stored, as text"
+    )
+    direct: bool = Field(
+        default=False,
+        description="true: a connection attempt that bypassed the JumpServer DB proxy (JumpServerProxyCidrs)",
     )
 
 
@@ -80,8 +85,9 @@ def _stored(record: dict[str, Any]) -> StoredEvent:
     received_at = record.get("receivedAt")
     if type(received_at) is not int:
         received_at, notice = 0, notice or "the stored record has no receipt time; receivedAt is 0"
+    direct = record.get(DIRECT_ATTRIBUTE) is True  # absent on every other event
     if notice is None:
-        return StoredEvent(id=record["id"], received_at=received_at, event=event)
+        return StoredEvent(id=record["id"], received_at=received_at, event=event, direct=direct)
     logger.warning("stored audit event answered incomplete", extra={"id": record["id"]})  # no content
     return StoredEvent(
         id=record["id"],
@@ -89,6 +95,7 @@ def _stored(record: dict[str, Any]) -> StoredEvent:
         event=event,
         notice=notice,
         raw=raw if isinstance(raw, str) else None,
+        direct=direct,
     )
 
 

@@ -27,13 +27,13 @@ from dbguard.audit.keys import (
 from dbguard.dynamodb import from_item, to_item
 
 _BATCH_GET_LIMIT = 100
-_STORED = "id, #raw, receivedAt"  # RAW is a DynamoDB reserved word
+_STORED = "id, #raw, receivedAt, direct"  # RAW is a DynamoDB reserved word
 _STORED_NAMES = {"#raw": "raw"}
 
 
 @dataclass
 class Page:
-    events: list[dict[str, Any]]  # {"id", "receivedAt", "raw"} newest first
+    events: list[dict[str, Any]]  # {"id", "receivedAt", "raw", "direct"?} newest first
     last_ts: str | None  # set when more events follow
     index_items_read: int = 0
 

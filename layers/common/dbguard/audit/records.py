@@ -17,10 +17,14 @@ from dbguard.audit.params import DATABASE_PARAM_NAMES, first_param
 from dbguard.audit.parsing import ParsedEvent
 
 SECONDS_PER_DAY = 86_400
+DIRECT_ATTRIBUTE = "direct"
 
 
-def audit_record(parsed: ParsedEvent, received_at_ms: int, retention_days: int) -> dict[str, Any]:
-    """The DynamoDB item (plain Python values) for one event."""
+def audit_record(
+    parsed: ParsedEvent, received_at_ms: int, retention_days: int, direct: bool = False
+) -> dict[str, Any]:
+    """The DynamoDB item (plain Python values) for one event; `direct`: a connection attempt that
+    bypassed the JumpServer proxy (dbguard.audit.direct)."""
     event = parsed.event
     shard = shard_of(parsed.id)
     record: dict[str, Any] = {
@@ -44,6 +48,9 @@ def audit_record(parsed: ParsedEvent, received_at_ms: int, retention_days: int) 
         record[dimension.value] = value
         if is_indexable(value):
             record[INDEX_KEY_ATTRIBUTES[dimension]] = partition_key(dimension, value, shard)
+    if direct:  # only direct events carry the key: byDirect is a sparse index of them alone
+        record[DIRECT_ATTRIBUTE] = True
+        record[INDEX_KEY_ATTRIBUTES[Dimension.DIRECT]] = partition_key(Dimension.DIRECT, None, shard)
     if retention_days:
         record["expiresAt"] = received_at_ms // 1000 + retention_days * SECONDS_PER_DAY
     return record
