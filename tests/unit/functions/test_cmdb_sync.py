@@ -1,10 +1,12 @@
 """cmdb_sync against the JumpServer simulator (v3 and v4) and moto."""
 
 import json
+import time
 
 import boto3
 import pytest
 
+from dbguard_local.functions import LambdaContext
 from tests.conftest import JMS_PRIVATE_TOKEN
 from tests.samples import CMDB_DATABASE_PASSWORD, cmdb_change, eventbridge_event, sqs_event
 from tests.world import PROXY_HOST, batch, register, template_parameters, world  # noqa: F401 - fixtures
@@ -184,6 +186,17 @@ def test_a_credentials_secret_not_bound_to_the_database_is_never_read(world, cmd
     assert "is not bound to cmdb-1" in message["MessageAttributes"]["reason"]["StringValue"]
     assert world.asset("thief-01") is None  # checked before anything is changed
     assert "name" not in world.registry_item("cmdb-1")
+
+
+def test_changes_not_started_near_the_deadline_are_left_to_sqs(world, cmdb_sync):
+    """Paced JumpServer calls must not run a change into the timeout half-way."""
+    context = LambdaContext(cmdb_sync.spec, "eu-central-1", "123456789012")
+    context._deadline = time.monotonic() + 5  # 5 s left of the invocation
+    answer = cmdb_sync.module.lambda_handler(batch(cmdb_change(version=1)), context)
+    assert len(answer["batchItemFailures"]) == 1  # SQS redelivers it
+    assert world.asset() is None
+    assert not world.dead_letters()
+    assert register(cmdb_sync, version=1) == {"batchItemFailures": []}  # the redelivery applies it
 
 
 def test_credentials_and_tokens_never_reach_the_logs(world, cmdb_sync, capsys):
