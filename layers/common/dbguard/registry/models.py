@@ -46,6 +46,9 @@ class RegistryEntry(BaseModel):
     # written by the rotation
     secret_arn: str | None = Field(default=None, alias="secretArn")
     current_token_id: str | None = Field(default=None, alias="currentTokenId")
+    # the AWSCURRENT version holding current_token_id: a version's value never changes, so while that
+    # version is still AWSCURRENT the next rotation knows its token without reading the value
+    current_version_id: str | None = Field(default=None, alias="currentVersionId")
     current_token_expires_at: int | None = Field(default=None, alias="currentTokenExpiresAt")
     previous_token_id: str | None = Field(default=None, alias="previousTokenId")
     pending_token_id: str | None = Field(default=None, alias="pendingTokenId")

@@ -29,7 +29,8 @@ _CMDB_ATTRIBUTES = (
     "assetId", "account", "protocol", "lastSyncError",
 )  # fmt: skip
 _ROTATION_ATTRIBUTES = (
-    "secretArn", "currentTokenId", "currentTokenExpiresAt", "previousTokenId", "pendingTokenId",
+    "secretArn", "currentTokenId", "currentVersionId", "currentTokenExpiresAt", "previousTokenId",
+    "pendingTokenId",
     "retiredTokenIds", "lastRotatedAt", "lastRotationError",
 )  # fmt: skip
 

@@ -11,11 +11,15 @@ Order matters for what a failure can leave behind:
    that no label refers to any more (`retiredTokenIds`), expires those, clears the journal.
 
 In the steady state that is three JumpServer calls per database: create, reuse, expire the token
-two rotations back (docs/rotation.md, "How many databases an hour").
+two rotations back (docs/rotation.md, "How many databases an hour"); and five Secrets Manager
+calls: a describe (the labels), the write, the move of AWSCURRENT, the removal of AWSPENDING, and a
+describe again before anything is expired. The token of the version that becomes AWSPREVIOUS is the
+registry's `currentTokenId` when the registry recorded that very version (`currentVersionId`: a
+version's value never changes) and its journal is clean; otherwise it is read.
 
 The invariant: **a token that is AWSCURRENT, AWSPREVIOUS or AWSPENDING of its secret is never
-expired** — every expiry is decided against the secret's labels read just before, never against the
-registry alone, which may lag behind Secrets Manager after a failure. A run that stopped half-way is
+expired** — every expiry is decided against the secret's labels read just before, never against
+the registry alone, which may lag behind Secrets Manager after a failure. A run that stopped half-way is
 settled by the next one before anything else: a valid AWSPENDING is promoted, an invalid one
 discarded, and every journalled token no label refers to is expired. So the current and the
 previous token are valid at any moment, and no other token of the database outlives a settle
@@ -100,12 +104,12 @@ class Rotator:
                 fresh = self._registry.get(entry.cmdb_id)  # the caller's copy may predate another run
                 if fresh is None or not fresh.is_active:
                     return RotationResult(entry.name, Outcome.NOT_FOUND, "no active database of that name")
-                repaired, fresh = self._repair(fresh, lease)
+                repaired, fresh, versions = self._repair(fresh, lease)
                 if repaired is not None:
                     return repaired  # an interrupted rotation completed: that is this rotation
                 if not force:
                     self._require_interval(fresh)
-                return self._rotate(fresh, lease)
+                return self._rotate(fresh, lease, versions)
         except LeaseBusy as busy:
             return RotationResult(entry.name, Outcome.BUSY, str(busy))
         except RotationTooSoon as too_soon:
@@ -119,8 +123,8 @@ class Rotator:
     def rotate_under_lease(self, entry: RegistryEntry, lease: Lease) -> RotationResult:
         """A new secret for a caller that holds the lease and needs one whatever the interval
         (cmdb_sync: the database's name, engine or account changed); raises on failure."""
-        _, entry = self._repair(entry, lease)
-        return self._rotate(entry, lease)
+        _, entry, versions = self._repair(entry, lease)
+        return self._rotate(entry, lease, versions)
 
     # ------------------------------------------------------------------ Secrets Manager's protocol
     def create_pending(self, entry: RegistryEntry, version_id: str) -> None:
@@ -156,28 +160,31 @@ class Rotator:
             return self._settle(self._latest(entry), lease, promoted=token)
 
     # ------------------------------------------------------------------ the protocol
-    def _repair(self, entry: RegistryEntry, lease: Lease) -> tuple[RotationResult | None, RegistryEntry]:
+    def _repair(
+        self, entry: RegistryEntry, lease: Lease
+    ) -> tuple[RotationResult | None, RegistryEntry, SecretVersions | None]:
         """Settle what a run that stopped half-way left: an AWSPENDING is promoted if its token is
         good (else dropped), the registry takes the secret's labels, journalled tokens no label
-        holds are expired. Returns a result when that completed a rotation, and the entry as now."""
+        holds are expired. Returns a result when that completed a rotation, the entry as now, and
+        the labels it read when it changed nothing (else None: they must be read again)."""
         versions = self._versions(entry)
         if versions is None:
-            return None, self._without_strays(entry)
+            return None, self._without_strays(entry), None
         if versions.pending and versions.pending != versions.current:
             token_id = self._token_id_or_none(versions.arn, versions.pending)
             token = self._confirmed(token_id) if token_id else None
             if token is not None:
                 logger.info("resuming an interrupted rotation", extra={"database": entry.name})
                 self._secrets.promote(versions.arn, versions.pending, versions.current)
-                return self._settle(entry, lease, promoted=token), self._latest(entry)
+                return self._settle(entry, lease, promoted=token), self._latest(entry), None
             self._secrets.discard_pending(versions.arn, versions.pending)
-            return None, self._settled(entry, lease, also=[token_id] if token_id else [])
+            return None, self._settled(entry, lease, also=[token_id] if token_id else []), None
         if _journal_is_dirty(entry):
             settled = self._settled(entry, lease)
             if settled.current_token_id != entry.current_token_id:  # a promotion nobody recorded
-                return RotationResult(entry.name, Outcome.ROTATED), settled
-            return None, settled
-        return None, entry
+                return RotationResult(entry.name, Outcome.ROTATED), settled, None
+            return None, settled, None
+        return None, entry, versions
 
     def _without_strays(self, entry: RegistryEntry) -> RegistryEntry:
         """No secret yet (a first secret that failed): no label can hold a journalled token."""
@@ -194,8 +201,11 @@ class Rotator:
         self._settle(entry, lease, also=also)
         return self._latest(entry)
 
-    def _rotate(self, entry: RegistryEntry, lease: Lease) -> RotationResult:
-        versions = self._versions(entry)
+    def _rotate(
+        self, entry: RegistryEntry, lease: Lease, versions: SecretVersions | None = None
+    ) -> RotationResult:
+        """`versions`: the labels _repair read under this same lease, if it had nothing to change."""
+        versions = versions or self._versions(entry)
         lease.renew(self._now())
         token = self._new_token(entry)
         if versions is None:
@@ -209,7 +219,9 @@ class Rotator:
             raise
         lease.renew(self._now())
         self._secrets.promote(versions.arn, version_id, versions.current)
-        return self._settle(self._latest(entry), lease, promoted=token)
+        # `entry` is as _repair left it; the only registry write since is this token's journal entry.
+        # The labels are read again before anything is expired: the one check the invariant rests on.
+        return self._settle(entry, lease, promoted=token)
 
     def _new_token(self, entry: RegistryEntry) -> IssuedToken:
         """A token confirmed reusable and unexpired by JumpServer's own answer: the only kind ever
@@ -255,11 +267,11 @@ class Rotator:
         promoted: IssuedToken | None = None,
         also: Iterable[str] = (),
     ) -> RotationResult:
-        """Make the registry agree with the secret's labels and expire every token it knows of that
-        no label holds. Journals first, so an expiry that fails is retried by the next run."""
+        """Make the registry agree with the secret's labels, read now, and expire every token it knows
+        of that no label holds. Journals first, so an expiry that fails is retried by the next run."""
         lease.renew(self._now())
         versions = self._require_versions(entry)
-        labelled = self._labelled_tokens(versions, promoted)
+        labelled = self._labelled_tokens(versions, promoted, _recorded_version(entry))
         current, previous = labelled.get(versions.current), labelled.get(versions.previous)
         known = {
             entry.current_token_id, entry.previous_token_id, entry.pending_token_id,
@@ -269,6 +281,7 @@ class Rotator:
         changes: dict[str, object] = {
             "secret_arn": versions.arn,
             "current_token_id": current,
+            "current_version_id": versions.current,
             "previous_token_id": previous,
             "pending_token_id": None,
             "retired_token_ids": retire,
@@ -291,12 +304,21 @@ class Rotator:
             tokens_expired=len(retire) - len(still_valid),
         )  # fmt: skip
 
-    def _labelled_tokens(self, versions: SecretVersions, promoted: IssuedToken | None) -> dict[str, str]:
-        """version id -> token id for every version carrying a label (the tokens never to expire)."""
+    def _labelled_tokens(
+        self,
+        versions: SecretVersions,
+        promoted: IssuedToken | None,
+        recorded: dict[str, str] | None = None,
+    ) -> dict[str, str]:
+        """version id -> token id for every version carrying a label (the tokens never to expire).
+        `recorded`: version id -> token id the registry vouches for (_recorded_version)."""
+        recorded = recorded or {}
         labelled = {}
         for version_id in filter(None, (versions.current, versions.previous, versions.pending)):
             if promoted is not None and version_id == versions.current:
                 labelled[version_id] = promoted.id  # just written: no need to read it back
+            elif version_id in recorded:
+                labelled[version_id] = recorded[version_id]
             else:
                 labelled[version_id] = self._secrets.read(versions.arn, version_id).token_id
         return labelled
@@ -403,6 +425,15 @@ class Rotator:
                 )
                 failed.append(token_id)
         return failed
+
+
+def _recorded_version(entry: RegistryEntry) -> dict[str, str]:
+    """The registry's AWSCURRENT version and its token, when the registry can vouch for them: a settle
+    recorded both from the labels, a version's value never changes, and a clean journal means no run
+    stopped since. Otherwise nothing: the value is read."""
+    if entry.current_version_id and entry.current_token_id and not _journal_is_dirty(entry):
+        return {entry.current_version_id: entry.current_token_id}
+    return {}
 
 
 def _journal_is_dirty(entry: RegistryEntry) -> bool:
