@@ -16,7 +16,6 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from dbguard import aws
-from dbguard.audit.csv_export import to_csv
 from dbguard.audit.cursor import CursorCodec
 from dbguard.audit.filters import DEFAULT_LIMIT, MAX_LIMIT, EventFilters
 from dbguard.audit.query import AuditSearch, EventPage, StoredEvent
@@ -81,6 +80,8 @@ def list_events(
     metrics.add_metric(name="QueryEventsReturned", unit=MetricUnit.Count, value=len(result.page.events))
     metrics.add_metric(name="QueryIndexItemsRead", unit=MetricUnit.Count, value=result.index_items_read)
     if "text/csv" in (app.current_event.headers or {}).get("accept", "").lower():
+        from dbguard.audit.csv_export import to_csv  # here: few requests ask for CSV (cold start)
+
         csv_text = to_csv(event.event for event in result.page.events)
         headers = {"X-Next-Cursor": result.page.next_cursor} if result.page.next_cursor else {}
         incomplete = sum(event.notice is not None for event in result.page.events)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 _RESPONSE_TIMEOUT_SECONDS = 10
 
 
 class CustomResourceRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    # built on first use: only the stack's deployments send one, not the function's other callers
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     request_type: Literal["Create", "Update", "Delete"] = Field(alias="RequestType")
     response_url: str = Field(alias="ResponseURL")
@@ -24,6 +24,8 @@ class CustomResourceRequest(BaseModel):
 
 
 def respond(request: CustomResourceRequest, *, success: bool, reason: str, physical_id: str) -> None:
+    import requests  # here, not at the top: few invocations answer CloudFormation (cold start)
+
     body = {
         "Status": "SUCCESS" if success else "FAILED",
         "Reason": reason[:3500],  # CloudFormation refuses responses over 4 KB

@@ -1,4 +1,4 @@
-"""The CMDB change event (contract in DESIGN.md; JSON Schema in docs/cmdb-events.md).
+"""The CMDB change event (contract and JSON Schema in docs/cmdb-events.md).
 
 Field names are the CMDB's. An upsert must describe the whole instance; a delete needs only its id.
 Names end up in JumpServer (asset names, at most 128 characters) and in the secret name

@@ -12,14 +12,17 @@ import hashlib
 import hmac
 import threading
 import time
+from collections.abc import Callable
 from email.utils import formatdate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, model_validator
 
 from dbguard.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from requests import PreparedRequest
 
 
 class JumpServerCredentials(BaseModel):
@@ -35,29 +38,31 @@ class JumpServerCredentials(BaseModel):
             raise ValueError("needs access_key_id and access_key_secret, or private_token")
         return self
 
-    def auth(self) -> requests.auth.AuthBase:
+    def auth(self) -> Callable[[PreparedRequest], PreparedRequest]:
         if self.access_key_id and self.access_key_secret:
             return _SignatureAuth(self.access_key_id, self.access_key_secret)
         return _TokenAuth(self.private_token)
 
 
-class _TokenAuth(requests.auth.AuthBase):
+# requests takes any callable as auth: not subclassing its AuthBase keeps requests out of this
+# module's import (cold start); the first JumpServer call imports it (dbguard.jumpserver.transport)
+class _TokenAuth:
     def __init__(self, token: SecretStr) -> None:
         self._token = token
 
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
         request.headers["Authorization"] = f"Token {self._token.get_secret_value()}"
         return request
 
 
-class _SignatureAuth(requests.auth.AuthBase):
+class _SignatureAuth:
     """HTTP Signature over `(request-target) accept date`, hmac-sha256 (JumpServer's access keys)."""
 
     def __init__(self, key_id: str, secret: SecretStr) -> None:
         self._key_id = key_id
         self._secret = secret
 
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
         request.headers["Date"] = formatdate(usegmt=True)
         split = urlsplit(request.url)
         target = split.path + (f"?{split.query}" if split.query else "")

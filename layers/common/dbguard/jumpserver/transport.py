@@ -13,9 +13,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
 from urllib3.exceptions import NewConnectionError
 
 from dbguard.jumpserver.auth import CredentialsSource
@@ -27,6 +26,9 @@ from dbguard.jumpserver.errors import (
     error_from_response,
 )
 from dbguard.observability import logger
+
+if TYPE_CHECKING:
+    import requests
 
 IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE", "OPTIONS"})
 RETRYABLE_STATUS = frozenset({502, 503, 504})
@@ -87,10 +89,9 @@ class Transport:
         self._timeout = timeout_seconds
         self._max_retries = max_retries
         self._sleep = sleep
-        self._session = session or requests.Session()
-        self._session.headers.update(
-            {"Accept": "application/json", "Accept-Language": "en", "X-JMS-ORG": org_id}
-        )
+        self._headers = {"Accept": "application/json", "Accept-Language": "en", "X-JMS-ORG": org_id}
+        self._session = session
+        self._session_lock = threading.Lock()
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                 json: Any = None, what: str = "the request") -> Any:  # fmt: skip
@@ -107,7 +108,21 @@ class Transport:
         """Only the status (version detection); still authenticated and retried."""
         return self._send(method, path, None, None, what).status_code
 
+    def _http(self) -> requests.Session:
+        # requests is imported, and the session made, by the first call rather than at import (cold
+        # start): some invocations make no JumpServer call (a scheduled run with nothing due, a stale
+        # or invalid CMDB change)
+        with self._session_lock:
+            if self._session is None:
+                import requests
+
+                self._session = requests.Session()
+            return self._session
+
     def _send(self, method: str, path: str, params: Any, body: Any, what: str, refresh: bool = False):
+        import requests  # on first use, not at import (see _http)
+
+        session = self._http()
         auth = self._credentials.get(refresh=refresh).auth()
         url = f"{self._base_url}{path}"
         for attempt in range(self._max_retries + 1):
@@ -115,8 +130,14 @@ class Transport:
             if self._budget is not None:
                 self._budget.acquire()
             try:
-                response = self._session.request(
-                    method, url, params=params, json=body, auth=auth, timeout=self._timeout
+                response = session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=body,
+                    headers=self._headers,
+                    auth=auth,
+                    timeout=self._timeout,
                 )
             except requests.RequestException as error:
                 if not _retry_safe(method, error) or last:
@@ -149,6 +170,8 @@ class Transport:
 
 def _retry_safe(method: str, error: requests.RequestException) -> bool:
     """Idempotent calls always; a POST only if it can not have reached JumpServer."""
+    import requests  # already loaded: only a call that went through requests gets here
+
     if method in IDEMPOTENT:
         return True
     cause = error.args[0] if error.args else None

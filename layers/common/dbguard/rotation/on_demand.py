@@ -1,4 +1,4 @@
-"""The on-demand rotation request (contract in DESIGN.md): `{"rotate": ["<name>", ...]}` or
+"""The on-demand rotation request (contract in docs/rotation.md): `{"rotate": ["<name>", ...]}` or
 `{"rotate": "all"}`, with `"force": true` to rotate within ConsumerCacheSeconds of the last rotation."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ DatabaseName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
 class OnDemandRotation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # built on first use: an operator's request is rare, and building costs every cold start
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     rotate: Literal["all"] | Annotated[list[DatabaseName], Field(min_length=1, max_length=MAX_NAMES)]
     # rotate even if the last rotation is younger than ConsumerCacheSeconds: expires the token that

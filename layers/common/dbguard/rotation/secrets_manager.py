@@ -17,7 +17,8 @@ from dbguard.secrets.store import DatabaseSecrets
 
 
 class RotationStep(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    # built on first use: only `rotate-secret` sends these, and building costs every cold start
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     step: Literal["createSecret", "setSecret", "testSecret", "finishSecret"] = Field(alias="Step")
     secret_id: str = Field(alias="SecretId", min_length=1, max_length=2048)

@@ -1,4 +1,4 @@
-"""The database secret applications read (contract in DESIGN.md).
+"""The database secret applications read (contract in docs/rotation.md).
 
 `engine host port username password dbname` follow the AWS RDS secret convention, so AWS's
 Secrets Manager JDBC driver and caching clients read it unchanged; the user name and password are
