@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import deque
-from pathlib import Path
 from typing import Any
 
 import boto3
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from dbguard_local.process import spawn_local_stack
+
 START_TIMEOUT_SECONDS = 120
 _INGEST_URL = re.compile(r"^\s+(http://127\.0\.0\.1:\d+/\w+/audit/events\?token=\S+)$")
 _AWS_ENDPOINT = re.compile(r"AWS_ENDPOINT_URL=(http://127\.0\.0\.1:\d+)")
@@ -27,18 +25,7 @@ class LocalStackProcess:
     lines are kept for a failure report) and never printed: the banner holds the ingest token."""
 
     def __init__(self, **environment: str) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DBGUARD_", "JUMPSERVER_"))}
-        env.update({"DBGUARD_GATEWAY_PORT": "0", "DBGUARD_AWS_PORT": "0", "DBGUARD_LAMBDA_PORT": "0"})
-        env.update(environment)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "dbguard_local"],
-            cwd=REPO_ROOT,
-            env=env,
-            text=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self.process = spawn_local_stack(**environment)
         self.banner: list[str] = []
         self.tail: deque[str] = deque(maxlen=200)
         self.records: list[dict[str, Any]] = []  # the stack's own JSON lines (restarts, fault counts)

@@ -24,6 +24,7 @@ from dbguard_local.cfn import Template, load_template
 from dbguard_local.functions import FunctionSpec, LambdaContext, function_specs, load_handler_module
 from dbguard_local.resources import deploy
 from jumpserver_sim import Simulator
+from jumpserver_sim.clock import SkippableClock
 
 REGION = "eu-central-1"
 JMS_PRIVATE_TOKEN = "7c1e0a5b3d9f4e2a8c6b0d1f3e5a7c9b2d4f6a8e"  # noqa: S105 - the simulator's, made up
@@ -35,19 +36,6 @@ _FAKE_AWS = {
     "AWS_REGION": REGION,
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
-
-
-class Clock:
-    """The simulator's clock: real time plus whatever the run skips forward."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
 
 
 class LogSink:
@@ -75,7 +63,7 @@ class LogSink:
 class World:
     template: Template
     jumpserver: Simulator
-    clock: Clock
+    clock: SkippableClock
     logs: LogSink = field(default_factory=LogSink)
 
     def physical_id(self, logical_id: str) -> str:
@@ -125,7 +113,7 @@ def in_process_world(version: str = "v4", parameters: dict[str, str] | None = No
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         os.environ.pop(name, None)
     os.environ.update(_FAKE_AWS)
-    clock = Clock()
+    clock = SkippableClock()
     simulator = Simulator(
         version,
         private_token=JMS_PRIVATE_TOKEN,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from collections.abc import Callable, Iterator
 from types import ModuleType
 
@@ -17,6 +16,7 @@ from dbguard_local.cfn import Template, load_template
 from dbguard_local.functions import FunctionSpec, LambdaContext, function_specs, load_handler_module
 from dbguard_local.resources import deploy
 from jumpserver_sim import Simulator
+from jumpserver_sim.clock import SkippableClock
 
 REGION = "eu-central-1"
 
@@ -104,26 +104,13 @@ def _forget_previous_cold_start(service: str) -> None:
 JMS_PRIVATE_TOKEN = "5f0c7e2a9b1d4c3e8a6f0b2d4e6a8c0e1f3b5d7a"  # 40 hex, like JumpServer's private tokens
 
 
-class _Clock:
-    """The simulator's clock: real time plus whatever a test skips forward."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
+@pytest.fixture
+def jms_clock() -> SkippableClock:
+    return SkippableClock()
 
 
 @pytest.fixture
-def jms_clock() -> _Clock:
-    return _Clock()
-
-
-@pytest.fixture
-def make_jumpserver_sim(jms_clock: _Clock) -> Iterator[Callable[..., Simulator]]:
+def make_jumpserver_sim(jms_clock: SkippableClock) -> Iterator[Callable[..., Simulator]]:
     """Start simulators, stopped at teardown: make_jumpserver_sim("v3", access_keys={...})."""
     started: list[Simulator] = []
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +14,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from dbguard_local.process import spawn_local_stack
+
 START_TIMEOUT_SECONDS = 90
 
 
@@ -92,23 +91,7 @@ def _live_in_session(session_id: int) -> list[int]:
 
 
 def start_stack(**environment: str) -> RunningStack:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "DBGUARD_", "JUMPSERVER_"))
-    }
-    env.update(
-        {"DBGUARD_GATEWAY_PORT": "0", "DBGUARD_AWS_PORT": "0", "DBGUARD_LAMBDA_PORT": "0", **environment}
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dbguard_local"],
-        cwd=REPO_ROOT,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process = spawn_local_stack(**environment)
     stack = RunningStack(process)
     ready = threading.Event()
 
