@@ -272,7 +272,16 @@ def test_rotations_closer_than_the_consumer_cache_are_refused_unless_forced(worl
 def test_bad_invocations_get_a_clear_error_and_change_nothing(world, databases, rotation):
     before = world.secret()
     oversized = {"rotate": [f"db-{i}" for i in range(1001)]}
-    for event in ({"rotate": []}, {"rotate": "everything"}, {"rotate": [""]}, {"hello": 1}, oversized):
+    forced_loosely = ({"rotate": ["billing-qhb-01"], "force": value} for value in ("yes", 1, "true"))
+    bad = (
+        {"rotate": []},
+        {"rotate": "everything"},
+        {"rotate": [""]},
+        {"hello": 1},
+        oversized,
+        *forced_loosely,
+    )
+    for event in bad:
         with pytest.raises(Exception, match=r"invalid on-demand rotation request|unrecognised event"):
             rotation.invoke(event)
     assert world.secret() == before

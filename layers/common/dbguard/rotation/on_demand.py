@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 MAX_NAMES = 1000
 
@@ -19,7 +19,7 @@ class OnDemandRotation(BaseModel):
     rotate: Literal["all"] | Annotated[list[DatabaseName], Field(min_length=1, max_length=MAX_NAMES)]
     # rotate even if the last rotation is younger than ConsumerCacheSeconds: expires the token that
     # applications may still hold in their cache (the one two rotations back)
-    force: bool = False
+    force: StrictBool = False  # "yes" or 1 must not break cached consumers by accident
 
     @property
     def names(self) -> list[str] | None:
