@@ -20,10 +20,10 @@ import boto3
 from moto import mock_aws
 
 from bench.harness import FAKE_AWS, report
+from dbguard.adapters.audit_reader import AuditReader
+from dbguard.adapters.dynamodb import to_item
 from dbguard.audit.filters import EventFilters, plan
 from dbguard.audit.keys import SHARDS
-from dbguard.audit.reader import AuditReader
-from dbguard.dynamodb import to_item
 from dbguard.observability import logger
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.resources import create_data_resources

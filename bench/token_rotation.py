@@ -19,16 +19,16 @@ import boto3
 from moto import mock_aws
 
 from bench.harness import FAKE_AWS, report
-from dbguard.jumpserver.auth import CredentialsSource
-from dbguard.jumpserver.client import JumpServerClient
-from dbguard.jumpserver.transport import Transport
+from dbguard.adapters.jumpserver.auth import CredentialsSource
+from dbguard.adapters.jumpserver.client import JumpServerClient
+from dbguard.adapters.jumpserver.transport import Transport
+from dbguard.adapters.registry_store import Registry
+from dbguard.adapters.secrets_store import DatabaseSecrets
+from dbguard.composition.rotator import build_rotator
+from dbguard.composition.settings import Settings
 from dbguard.observability import logger
 from dbguard.registry.models import EntryStatus, RegistryEntry
-from dbguard.registry.store import Registry
-from dbguard.rotation.factory import build_rotator
 from dbguard.rotation.runner import RotationRunner
-from dbguard.secrets.store import DatabaseSecrets
-from dbguard.settings import Settings
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.resources import create_data_resources
 from jumpserver_sim import Simulator

@@ -100,13 +100,13 @@ class Chaos:
             JUMPSERVER_TIMEOUT_SECONDS=str(options.jumpserver_timeout),
         )
         # imported after the cold start above: the same module generation as the function's
-        from dbguard import aws
-        from dbguard.jumpserver.client import JumpServerClient
-        from dbguard.registry.store import Registry
-        from dbguard.rotation.factory import build_rotator
+        from dbguard.adapters import aws
+        from dbguard.adapters.jumpserver.client import JumpServerClient
+        from dbguard.adapters.registry_store import Registry
+        from dbguard.adapters.secrets_store import DatabaseSecrets
+        from dbguard.composition.rotator import build_rotator
+        from dbguard.composition.settings import Settings
         from dbguard.rotation.runner import RotationRunner
-        from dbguard.secrets.store import DatabaseSecrets
-        from dbguard.settings import Settings
 
         self.world, self.progress = world, progress
         settings = Settings.from_env()  # the function's environment, as it read it

@@ -6,9 +6,9 @@ import json
 import random
 from typing import Any
 
+from dbguard.adapters.dynamodb import to_item
 from dbguard.audit.parsing import parse_body
 from dbguard.audit.records import audit_record
-from dbguard.dynamodb import to_item
 from tests.samples import connection_event, ddl_event
 
 DAY_MS = 86_400_000

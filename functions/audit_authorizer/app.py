@@ -20,9 +20,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from dbguard.audit.tokens import IngestTokens
+from dbguard.composition.settings import Settings
 from dbguard.errors import ConfigurationError
 from dbguard.observability import logger, metrics, tracer
-from dbguard.settings import Settings
 from dbguard.validation import describe
 
 settings = Settings.from_env("ingest_token_secret_arn")

@@ -10,15 +10,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dbguard.audit.announcer import EventBridgeAnnouncer
+from dbguard.adapters.announcer import EventBridgeAnnouncer
+from dbguard.adapters.audit_store import AuditStore
 from dbguard.audit.direct import DirectConnectionRules
 from dbguard.audit.ingest import Ingest, IngestAnswer, IngestBatchAnswer, ingest_events
 from dbguard.audit.models import MAX_NESTING_DEPTH
 from dbguard.audit.parsing import parse_body
-from dbguard.audit.store import AuditStore
+from dbguard.composition.settings import Settings
 from dbguard.http_api import ERROR_RESPONSES, json_response, register_error_handlers, request_body
 from dbguard.observability import logger, metrics, tracer
-from dbguard.settings import Settings
 
 settings = Settings.from_env("audit_table_name", "direct_connection_dead_letter_queue_url")
 store = AuditStore.create(settings.audit_table_name, settings.ingest_retry_after_seconds)

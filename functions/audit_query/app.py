@@ -15,12 +15,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from dbguard import aws
+from dbguard.adapters import aws
+from dbguard.adapters.audit_reader import AuditReader
+from dbguard.adapters.dynamodb import RETRYABLE_CODES, error_code
 from dbguard.audit.cursor import CursorCodec
 from dbguard.audit.filters import DEFAULT_LIMIT, MAX_LIMIT, EventFilters
 from dbguard.audit.query import AuditSearch, EventPage, StoredEvent
-from dbguard.audit.reader import AuditReader
-from dbguard.dynamodb import RETRYABLE_CODES, error_code
+from dbguard.composition.settings import Settings
 from dbguard.errors import InvalidQuery, Problem, StorageUnavailable
 from dbguard.http_api import (
     ERROR_RESPONSES,
@@ -30,7 +31,6 @@ from dbguard.http_api import (
     storage_unavailable,
 )
 from dbguard.observability import logger, metrics, tracer
-from dbguard.settings import Settings
 from dbguard.validation import field_path, problems_from
 
 settings = Settings.from_env("audit_table_name", "query_cursor_secret_arn")

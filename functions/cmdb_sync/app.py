@@ -10,12 +10,12 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dbguard.cmdb.dead_letters import DeadLetters
+from dbguard.adapters.dead_letters import DeadLetters
 from dbguard.cmdb.parsing import parse_change
-from dbguard.cmdb.wiring import CMDB_SYNC_SETTINGS, build_cmdb_sync
+from dbguard.composition.cmdb_sync import CMDB_SYNC_SETTINGS, build_cmdb_sync
+from dbguard.composition.settings import Settings
 from dbguard.errors import InvalidInput, RejectedChange
 from dbguard.observability import logger, metrics, tracer
-from dbguard.settings import Settings
 
 settings = Settings.from_env(*CMDB_SYNC_SETTINGS)
 sync = build_cmdb_sync(settings)

@@ -14,10 +14,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from dbguard.cloudformation import CustomResourceRequest, respond
+from dbguard.adapters.cloudformation import CustomResourceRequest, respond
+from dbguard.composition.token_rotation import TokenRotation, compose_token_rotation
 from dbguard.errors import InvalidInput, describe_error
 from dbguard.observability import logger, metrics, tracer
-from dbguard.rotation.composition import TokenRotation, compose_token_rotation
 from dbguard.rotation.on_demand import OnDemandRotation
 from dbguard.rotation.policy import server_problems
 from dbguard.rotation.rotator import Outcome

@@ -1,7 +1,7 @@
 import pytest
 
+from dbguard.composition.settings import Settings
 from dbguard.errors import ConfigurationError
-from dbguard.settings import Settings
 
 
 def test_reads_typed_values_from_the_environment():

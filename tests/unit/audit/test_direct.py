@@ -9,8 +9,8 @@ import pytest
 from dbguard.audit.direct import DirectConnection, DirectConnectionRules
 from dbguard.audit.models import AuditEvent
 from dbguard.audit.parsing import parse_body
+from dbguard.composition.settings import Settings
 from dbguard.errors import ConfigurationError
-from dbguard.settings import Settings
 from tests.samples import (
     DIRECT_CONNECTION_DETAIL,
     body_of,

@@ -8,9 +8,9 @@ import json
 import boto3
 import pytest
 
+from dbguard.adapters.dynamodb import to_item
 from dbguard.audit.parsing import parse_body
 from dbguard.audit.records import audit_record
-from dbguard.dynamodb import to_item
 from dbguard_local.apigateway import proxy_event
 from tests.audit_seed import DAY_MS, NODES, START_MS, USERS, events, store
 from tests.samples import body_of, connection_event

@@ -148,7 +148,9 @@ def test_a_crash_after_awspending_is_repaired_by_the_next_run(world, databases, 
     def crash(*args, **kwargs):
         raise SystemExit("the Lambda runtime died")  # not an Exception: no clean-up runs
 
-    secrets_class = sys.modules["dbguard.secrets.store"].DatabaseSecrets  # what the loaded function uses
+    secrets_class = sys.modules[
+        "dbguard.adapters.secrets_store"
+    ].DatabaseSecrets  # what the loaded function uses
     with monkeypatch.context() as patch:
         patch.setattr(secrets_class, "promote", crash)
         with pytest.raises(SystemExit):

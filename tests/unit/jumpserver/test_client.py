@@ -7,9 +7,9 @@ import boto3
 import pytest
 from pydantic import SecretStr
 
-from dbguard.jumpserver.auth import CredentialsSource
-from dbguard.jumpserver.client import JumpServerClient
-from dbguard.jumpserver.errors import (
+from dbguard.adapters.jumpserver.auth import CredentialsSource
+from dbguard.adapters.jumpserver.client import JumpServerClient
+from dbguard.adapters.jumpserver.errors import (
     JumpServerAuthError,
     JumpServerOutcomeUnknown,
     JumpServerPermissionMissing,
@@ -19,7 +19,7 @@ from dbguard.jumpserver.errors import (
     ReusableTokensDisabled,
     error_from_response,
 )
-from dbguard.jumpserver.transport import RequestBudget, Transport
+from dbguard.adapters.jumpserver.transport import RequestBudget, Transport
 from tests.conftest import JMS_PRIVATE_TOKEN
 
 ACCOUNT_PASSWORD = "acct-Pa55-must-not-leak-41"

@@ -3,8 +3,8 @@ import threading
 import boto3
 import pytest
 
+from dbguard.adapters.registry_store import LeaseBusy, LeaseLost, Registry, StaleChange
 from dbguard.registry.models import EntryStatus, JumpServerAccount, RegistryEntry
-from dbguard.registry.store import LeaseBusy, LeaseLost, Registry, StaleChange
 
 
 @pytest.fixture

@@ -20,15 +20,15 @@ from typing import Any
 import boto3
 import pytest
 
-from dbguard.cmdb.credentials import CredentialsReader
+from dbguard.adapters.cmdb_credentials import CredentialsReader
+from dbguard.adapters.jumpserver.client import JumpServerClient
+from dbguard.adapters.registry_store import Registry
+from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.cmdb.models import CmdbChange
 from dbguard.cmdb.sync import CmdbSync, SyncOptions
-from dbguard.jumpserver.client import JumpServerClient
-from dbguard.registry.store import Registry
-from dbguard.rotation.factory import build_rotator
+from dbguard.composition.rotator import build_rotator
+from dbguard.composition.settings import Settings
 from dbguard.rotation.secrets_manager import RotationStep, SecretsManagerRotation
-from dbguard.secrets.store import DatabaseSecrets
-from dbguard.settings import Settings
 from tests.faults import MODES, FaultPlan, Faulty, Killed
 from tests.samples import cmdb_change, credentials_secret_arn
 from tests.world import template_parameters, world  # noqa: F401 - fixtures

@@ -19,7 +19,7 @@ class EventWriter(Protocol):
 
 class Announcer(Protocol):
     def announce(self, connections: Sequence[DirectConnection]) -> None:
-        """Must not raise: what cannot be put on the bus is dead-lettered (dbguard.audit.announcer)."""
+        """Must not raise: what cannot be put on the bus is dead-lettered (dbguard.adapters.announcer)."""
         ...
 
 

@@ -8,11 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dbguard.adapters.audit_reader import AuditReader
 from dbguard.audit.cursor import CursorCodec, Position
 from dbguard.audit.filters import EventFilters, plan
 from dbguard.audit.json_limits import load_stored, refusals
 from dbguard.audit.models import MAX_NESTING_DEPTH
-from dbguard.audit.reader import AuditReader
 from dbguard.audit.records import DIRECT_ATTRIBUTE
 from dbguard.observability import logger
 

@@ -17,18 +17,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from dbguard.cmdb.credentials import CredentialsReader, DatabaseCredentials
+from dbguard.adapters.cmdb_credentials import CredentialsReader, DatabaseCredentials
+from dbguard.adapters.jumpserver.client import JumpServerClient
+from dbguard.adapters.jumpserver.errors import JumpServerNotFound, JumpServerOutcomeUnknown
+from dbguard.adapters.jumpserver.models import DatabaseAsset
+from dbguard.adapters.registry_store import Lease, LeaseBusy, Registry
+from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.cmdb.models import MANAGED_LABEL, CmdbChange, CmdbInstance
 from dbguard.engines import EngineProfile
 from dbguard.errors import NameCollision, RejectedChange, describe_error
-from dbguard.jumpserver.client import JumpServerClient
-from dbguard.jumpserver.errors import JumpServerNotFound, JumpServerOutcomeUnknown
-from dbguard.jumpserver.models import DatabaseAsset
 from dbguard.observability import logger
 from dbguard.registry.models import EntryStatus, JumpServerAccount, RegistryEntry
-from dbguard.registry.store import Lease, LeaseBusy, Registry
 from dbguard.rotation.rotator import Rotator
-from dbguard.secrets.store import DatabaseSecrets
 
 
 class SyncOutcome(StrEnum):

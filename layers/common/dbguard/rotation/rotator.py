@@ -34,13 +34,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from dbguard.adapters.jumpserver.errors import JumpServerPermissionMissing
+from dbguard.adapters.registry_store import Lease, LeaseBusy, Registry
+from dbguard.adapters.secrets_store import DatabaseSecrets, SecretVersions
 from dbguard.errors import describe_error
-from dbguard.jumpserver.errors import JumpServerPermissionMissing
 from dbguard.observability import logger
 from dbguard.registry.models import RegistryEntry
-from dbguard.registry.store import Lease, LeaseBusy, Registry
 from dbguard.rotation.ports import ConnectionTokens, IssuedToken, SecretShaper
-from dbguard.secrets.store import DatabaseSecrets, SecretVersions
 
 
 class Outcome(StrEnum):

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from dbguard.adapters.registry_store import Registry
 from dbguard.registry.models import RegistryEntry
-from dbguard.registry.store import Registry
 from dbguard.rotation.rotator import Outcome, RotationResult, Rotator
 
 

@@ -10,10 +10,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dbguard.adapters.registry_store import Registry
+from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.errors import InvalidInput
-from dbguard.registry.store import Registry
 from dbguard.rotation.rotator import Rotator
-from dbguard.secrets.store import DatabaseSecrets
 
 
 class RotationStep(BaseModel):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dbguard import aws
-from dbguard.cmdb.credentials import CredentialsReader
+from dbguard.adapters import aws
+from dbguard.adapters.cmdb_credentials import CredentialsReader
+from dbguard.adapters.jumpserver.client import JUMPSERVER_SETTINGS, JumpServerClient
+from dbguard.adapters.registry_store import Registry
+from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.cmdb.sync import CmdbSync, SyncOptions
-from dbguard.jumpserver.client import JUMPSERVER_SETTINGS, JumpServerClient
-from dbguard.registry.store import Registry
-from dbguard.rotation.factory import ROTATION_SETTINGS, build_rotator
-from dbguard.secrets.store import DatabaseSecrets
-from dbguard.settings import Settings
+from dbguard.composition.rotator import ROTATION_SETTINGS, build_rotator
+from dbguard.composition.settings import Settings
 
 CMDB_SYNC_SETTINGS = (*ROTATION_SETTINGS, *JUMPSERVER_SETTINGS, "cmdb_dead_letter_queue_url")
 

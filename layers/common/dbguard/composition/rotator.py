@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from dbguard.adapters.registry_store import Registry
+from dbguard.adapters.secrets_store import DatabaseSecrets
+from dbguard.composition.settings import Settings
 from dbguard.errors import ConfigurationError
 from dbguard.registry.models import RegistryEntry
-from dbguard.registry.store import Registry
 from dbguard.rotation.ports import ConnectionTokens, IssuedToken
 from dbguard.rotation.rotator import Rotator
 from dbguard.secrets.contract import DatabaseSecret, ProxyEndpoint, shape_secret
-from dbguard.secrets.store import DatabaseSecrets
-from dbguard.settings import Settings
 
 ROTATION_SETTINGS = ("registry_table_name", "jumpserver_proxy_host")
 

@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dbguard import aws
+from dbguard.adapters import aws
 from dbguard.audit.direct import ANNOUNCEMENT_DETAIL_TYPE, ANNOUNCEMENT_SOURCE, DirectConnection
 from dbguard.observability import logger, metrics
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from dbguard import aws
+from dbguard.adapters import aws
 
 _ATTRIBUTE_LIMIT = 1024
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from urllib3.exceptions import NewConnectionError
 
-from dbguard.jumpserver.auth import CredentialsSource
-from dbguard.jumpserver.errors import (
+from dbguard.adapters.jumpserver.auth import CredentialsSource
+from dbguard.adapters.jumpserver.errors import (
     JumpServerError,
     JumpServerOutcomeUnknown,
     JumpServerThrottled,

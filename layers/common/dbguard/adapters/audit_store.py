@@ -9,8 +9,8 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dbguard import aws
-from dbguard.dynamodb import RETRYABLE_CODES, error_code, to_item
+from dbguard.adapters import aws
+from dbguard.adapters.dynamodb import RETRYABLE_CODES, error_code, to_item
 from dbguard.errors import StorageUnavailable
 
 # The items are built by dbguard.audit.records from validated events: botocore's own check of every

@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbguard import aws
+from dbguard.adapters import aws
+from dbguard.adapters.dynamodb import from_item, to_item
 from dbguard.audit.filters import QueryPlan
 from dbguard.audit.keys import (
     INDEX_KEY_ATTRIBUTES,
@@ -24,7 +25,6 @@ from dbguard.audit.keys import (
     partition_key,
     sort_key_bound,
 )
-from dbguard.dynamodb import from_item, to_item
 
 _BATCH_GET_LIMIT = 100
 _STORED = "id, #raw, receivedAt, direct"  # RAW is a DynamoDB reserved word

@@ -45,7 +45,7 @@ class JumpServerCredentials(BaseModel):
 
 
 # requests takes any callable as auth: not subclassing its AuthBase keeps requests out of this
-# module's import (cold start); the first JumpServer call imports it (dbguard.jumpserver.transport)
+# module's import (cold start); the first JumpServer call imports it (dbguard.adapters.jumpserver.transport)
 class _TokenAuth:
     def __init__(self, token: SecretStr) -> None:
         self._token = token

@@ -16,18 +16,18 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from dbguard.errors import ConfigurationError
-from dbguard.jumpserver.auth import CredentialsSource
-from dbguard.jumpserver.errors import (
+from dbguard.adapters.jumpserver.auth import CredentialsSource
+from dbguard.adapters.jumpserver.errors import (
     JumpServerNotFound,
     JumpServerRejected,
     JumpServerUnavailable,
     ReusableTokensDisabled,
 )
-from dbguard.jumpserver.models import ConnectionToken, DatabaseAsset
-from dbguard.jumpserver.transport import RequestBudget, Transport
+from dbguard.adapters.jumpserver.models import ConnectionToken, DatabaseAsset
+from dbguard.adapters.jumpserver.transport import RequestBudget, Transport
+from dbguard.composition.settings import Settings
+from dbguard.errors import ConfigurationError
 from dbguard.registry.models import JumpServerAccount
-from dbguard.settings import Settings
 
 JUMPSERVER_SETTINGS = ("jumpserver_url", "jumpserver_credentials_secret_arn")
 PAGE_SIZE = 500  # below both versions' maximum (v3 10000, v4 1000)

@@ -16,8 +16,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from dbguard import aws
-from dbguard.dynamodb import error_code, from_item, to_item
+from dbguard.adapters import aws
+from dbguard.adapters.dynamodb import error_code, from_item, to_item
 from dbguard.registry.models import EntryStatus, RegistryEntry
 
 BY_NAME_INDEX = "byName"

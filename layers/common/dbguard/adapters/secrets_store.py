@@ -12,8 +12,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from dbguard import aws
-from dbguard.dynamodb import error_code
+from dbguard.adapters import aws
+from dbguard.adapters.dynamodb import error_code
 from dbguard.secrets.contract import DatabaseSecret
 
 CURRENT, PREVIOUS, PENDING = "AWSCURRENT", "AWSPREVIOUS", "AWSPENDING"

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dbguard import aws
-from dbguard.jumpserver.client import JUMPSERVER_SETTINGS, JumpServerClient
-from dbguard.registry.store import Registry
-from dbguard.rotation.factory import ROTATION_SETTINGS, build_rotator
+from dbguard.adapters import aws
+from dbguard.adapters.jumpserver.client import JUMPSERVER_SETTINGS, JumpServerClient
+from dbguard.adapters.registry_store import Registry
+from dbguard.adapters.secrets_store import DatabaseSecrets
+from dbguard.composition.rotator import ROTATION_SETTINGS, build_rotator
+from dbguard.composition.settings import Settings
 from dbguard.rotation.policy import RotationPolicy
 from dbguard.rotation.runner import RotationRunner
 from dbguard.rotation.secrets_manager import SecretsManagerRotation
-from dbguard.secrets.store import DatabaseSecrets
-from dbguard.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from dbguard import aws
-from dbguard.dynamodb import error_code
+from dbguard.adapters import aws
+from dbguard.adapters.dynamodb import error_code
 from dbguard.errors import RejectedChange
 
 _PERMANENT = ("ResourceNotFoundException", "AccessDeniedException", "InvalidRequestException")
