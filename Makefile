@@ -44,12 +44,16 @@ tools: $(TOOLS_BIN)/.installed ## create .venv-tools (AWS SAM CLI)
 scanner: $(SCANNER_BIN)/.installed ## create .venv-checkov (checkov, the IaC scanner)
 
 .PHONY: test
-test: lint pytest validate ## everything CI checks: ruff, the test suite, sam validate --lint, cfn-lint, checkov
+test: lint typecheck pytest validate ## everything CI checks: ruff, mypy, the test suite, sam validate --lint, cfn-lint, checkov
 
 .PHONY: lint
 lint: venv ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+.PHONY: typecheck
+typecheck: venv ## mypy, strict on the shared package (pyproject.toml [tool.mypy])
+	$(BIN)/mypy
 
 .PHONY: pytest
 pytest: venv ## the test suite (unit, contract and integration)

@@ -1,7 +1,7 @@
 """Reliability runs under faults: `make loadtest`, `make chaos-cmdb`, `make chaos-rotation`.
 
 Each runner is a module (`python -m chaos.loadtest --help`); a short version of each runs in the
-test suite (tests/integration/test_loadtest.py, tests/unit/chaos/). Figures: docs/reliability.md.
+test suite (tests/integration/test_loadtest.py, tests/integration/chaos/). Figures: docs/reliability.md.
 """
 
 import sys

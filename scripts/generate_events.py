@@ -1,7 +1,7 @@
 """Writes events/: a realistic sample event for every function and route (`make events`).
 
 The events come from the same builders the local gateway uses, with fixed ids and times so the
-files only change when the shapes do. tests/unit/functions/test_sample_events.py replays them all.
+files only change when the shapes do. tests/integration/functions/test_sample_events.py replays them all.
 """
 
 from __future__ import annotations

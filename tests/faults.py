@@ -1,4 +1,4 @@
-"""Fault injection shared by the failure tests (tests/unit/rotation/test_failure_at_every_step.py)
+"""Fault injection shared by the failure tests (tests/integration/rotation/test_failure_at_every_step.py)
 and the chaos runs (chaos/): failures around the calls of a function's dependencies, random faults
 in the JumpServer simulator's answers, and throttling in front of boto3 clients.
 

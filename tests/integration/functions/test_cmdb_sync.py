@@ -244,7 +244,7 @@ def test_the_rule_queue_and_dlq_deliver_as_deployed(world, load_function, monkey
     "name", ["upsert", "update-address", "delete", "replayed-and-stale", "invalid-in-batch"]
 )
 def test_sample_events_replay(world, cmdb_sync, name):
-    from tests.unit.functions.test_sample_events import CMDB_SYNC, load
+    from tests.integration.functions.test_sample_events import CMDB_SYNC, load
 
     result = cmdb_sync.invoke(load(f"cmdb_sync/{name}.json"))
     assert len(result["batchItemFailures"]) == CMDB_SYNC[f"{name}.json"]

@@ -303,7 +303,7 @@ def test_logs_carry_no_secret(world, databases, rotation, capsys):
 
 
 def test_sample_events_replay(world, databases, rotation, cloudformation):
-    from tests.unit.functions.test_sample_events import TOKEN_ROTATION, load
+    from tests.integration.functions.test_sample_events import TOKEN_ROTATION, load
 
     url, received = cloudformation
     assert rotation.invoke(load("token_rotation/scheduled.json"))["not_due"] == len(NAMES)
