@@ -45,7 +45,7 @@ def run() -> dict[str, float]:
         seeded = time.perf_counter()
         records = store(dynamodb, table, events(EVENTS, days=DAYS))
         seed_seconds = time.perf_counter() - seeded
-        reader = AuditReader(table, dynamodb)
+        reader = AuditReader(table, dynamodb, retry_after_seconds=5)
         day = {
             "from": START_MS + 10 * DAY_MS,
             "to": START_MS + 11 * DAY_MS - 1,

@@ -24,8 +24,7 @@ from dbguard.adapters.jumpserver.client import JumpServerClient
 from dbguard.adapters.jumpserver.transport import Transport
 from dbguard.adapters.registry_store import Registry
 from dbguard.adapters.secrets_store import DatabaseSecrets
-from dbguard.composition.rotator import build_rotator
-from dbguard.composition.settings import Settings
+from dbguard.composition.rotator import RegistrySettings, build_rotator
 from dbguard.observability import logger
 from dbguard.registry.models import EntryStatus, RegistryEntry
 from dbguard.rotation.runner import RotationRunner
@@ -110,8 +109,11 @@ def _deployed(jumpserver: Simulator) -> tuple[RotationRunner, Registry]:
         max_retries=3,
     )
     client = JumpServerClient(transport)
-    registry = Registry(template.physical_ids["RegistryTable"], boto3.client("dynamodb"))
-    settings = Settings.from_env(environ={"JUMPSERVER_PROXY_HOST": "jms-proxy.example.com"})
+    table = template.physical_ids["RegistryTable"]
+    registry = Registry(table, boto3.client("dynamodb"))
+    settings = RegistrySettings.load(
+        {"REGISTRY_TABLE_NAME": table, "JUMPSERVER_PROXY_HOST": "jms-proxy.example.com"}
+    )
     rotator = build_rotator(
         settings, client, registry, DatabaseSecrets(secretsmanager, settings.secrets_prefix)
     )

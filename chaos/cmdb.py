@@ -216,7 +216,7 @@ def _create_credentials(the_scenario: Scenario) -> dict[str, str]:
 
 def deliver(world: World, the_scenario: Scenario, options: Options, progress: Progress | None) -> dict:
     function = world.load("CmdbSyncFunction", JUMPSERVER_TIMEOUT_SECONDS=str(options.jumpserver_timeout))
-    function.module.sync._jumpserver._http._sleep = fast_sleep(options.backoff_factor)
+    function.module.parts.sync._jumpserver._http._sleep = fast_sleep(options.backoff_factor)
     spec = function.spec
     source = next(event["Properties"] for event in spec.events.values() if event["Type"] == "SQS")
     sqs = boto3.client("sqs")

@@ -101,20 +101,20 @@ class Chaos:
         )
         # imported after the cold start above: the same module generation as the function's
         from dbguard.adapters import aws
-        from dbguard.adapters.jumpserver.client import JumpServerClient
         from dbguard.adapters.registry_store import Registry
         from dbguard.adapters.secrets_store import DatabaseSecrets
+        from dbguard.composition.jumpserver import build_jumpserver
         from dbguard.composition.rotator import build_rotator
-        from dbguard.composition.settings import Settings
+        from dbguard.composition.token_rotation import TokenRotationSettings
         from dbguard.rotation.runner import RotationRunner
 
         self.world, self.progress = world, progress
-        settings = Settings.from_env()  # the function's environment, as it read it
+        settings = TokenRotationSettings.load()  # the function's environment, as it read it
         self.lease_seconds = settings.rotation_lease_seconds
         self.aws_faults = AwsThrottling(rng, options.aws_throttle_rate)
         secretsmanager = self.aws_faults.attach(aws.client("secretsmanager"))
         dynamodb = self.aws_faults.attach(aws.client("dynamodb"))
-        tokens = JumpServerClient.from_settings(settings, secretsmanager)
+        tokens = build_jumpserver(settings, secretsmanager)
         tokens._http._sleep = fast_sleep(options.backoff_factor)
         self.call_faults = RandomFaults(rng, options.call_fault_rate, MODES)
         self.registry = Faulty(Registry(world.physical_id("RegistryTable"), dynamodb), self.call_faults)

@@ -1,7 +1,8 @@
 """Writes the JSON Schemas of the contracts other teams produce to or consume (`make schemas`).
 
 Generated from the pydantic models the functions validate with, so the documentation cannot drift
-from the code; tests/unit/cmdb/test_cmdb_schema.py fails when the committed file is stale.
+from the code; tests/unit/cmdb/test_cmdb_models.py and tests/unit/audit/test_direct.py fail when a
+committed file is stale.
 """
 
 from __future__ import annotations

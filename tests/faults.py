@@ -46,6 +46,20 @@ class FaultPlan:
         self.fired = True
 
 
+def each_failure(run: Callable[[FaultPlan], None], most_calls: int = 500) -> int:
+    """Run `run(plan)` failing at call 1, 2, ... in every mode until a run makes fewer calls than the
+    failure's position; return how many failures were injected."""
+    injected = 0
+    for mode in MODES:
+        for fail_at in range(1, most_calls):
+            plan = FaultPlan(fail_at, mode)
+            run(plan)
+            if not plan.fired:
+                break
+            injected += 1
+    return injected
+
+
 class RandomFaults:
     """Each call fails with probability `rate`, in a mode drawn from `modes` (thread-safe; the draws
     follow `rng`, so a seed gives the same sequence of failures for the same sequence of calls)."""

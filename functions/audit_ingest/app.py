@@ -4,34 +4,21 @@ from __future__ import annotations
 
 import time
 from http import HTTPStatus
+from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dbguard.adapters.announcer import EventBridgeAnnouncer
-from dbguard.adapters.audit_store import AuditStore
-from dbguard.audit.direct import DirectConnectionRules
-from dbguard.audit.ingest import Ingest, IngestAnswer, IngestBatchAnswer, ingest_events
+from dbguard.audit.ingest import IngestAnswer, IngestBatchAnswer, answer_to, ingest_events
 from dbguard.audit.models import MAX_NESTING_DEPTH
 from dbguard.audit.parsing import parse_body
-from dbguard.composition.settings import Settings
+from dbguard.composition.audit_ingest import compose
 from dbguard.http_api import ERROR_RESPONSES, json_response, register_error_handlers, request_body
 from dbguard.observability import logger, metrics, tracer
 
-settings = Settings.from_env("audit_table_name", "direct_connection_dead_letter_queue_url")
-store = AuditStore.create(settings.audit_table_name, settings.ingest_retry_after_seconds)
-ingest = Ingest(
-    writer=store,
-    announcer=EventBridgeAnnouncer.create(settings.direct_connection_dead_letter_queue_url),
-    rules=DirectConnectionRules.of(
-        proxy_networks=settings.jumpserver_proxy_cidrs,
-        exempt_logins=settings.direct_connection_exempt_logins,
-        connection_names=settings.connection_event_names,
-    ),
-    retention_days=settings.audit_retention_days,
-)
+audit = compose()
 app = APIGatewayRestResolver()
 register_error_handlers(app)
 
@@ -53,9 +40,9 @@ register_error_handlers(app)
         **ERROR_RESPONSES,
     },
 )  # fmt: skip
-def post_events():
-    parsed = parse_body(request_body(app.current_event), settings.max_request_bytes)
-    results = ingest_events(parsed.events, ingest, time.time_ns() // 1_000_000)
+def post_events() -> Response[Any]:
+    parsed = parse_body(request_body(app.current_event), audit.max_request_bytes)
+    results = ingest_events(parsed.events, audit.ingest, time.time_ns() // 1_000_000)
     stored = sum(not result.duplicate for result in results)
     metrics.add_metric(name="EventsStored", unit=MetricUnit.Count, value=stored)
     metrics.add_metric(name="EventsDuplicate", unit=MetricUnit.Count, value=len(results) - stored)
@@ -63,15 +50,11 @@ def post_events():
     metrics.add_metric(name="DirectConnections", unit=MetricUnit.Count, value=direct)
     logger.info("audit events accepted", extra={"stored": stored, "ids": [result.id for result in results]})
     status = HTTPStatus.CREATED if stored else HTTPStatus.OK
-    if parsed.is_batch:
-        answer = IngestBatchAnswer.of(results)
-    else:
-        answer = IngestAnswer(id=results[0].id, duplicate=results[0].duplicate)
-    return json_response(status, answer.model_dump())
+    return json_response(status, answer_to(results, parsed.is_batch).model_dump())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -10,16 +10,12 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dbguard.adapters.dead_letters import DeadLetters
 from dbguard.cmdb.parsing import parse_change
-from dbguard.composition.cmdb_sync import CMDB_SYNC_SETTINGS, build_cmdb_sync
-from dbguard.composition.settings import Settings
+from dbguard.composition.cmdb_sync import compose
 from dbguard.errors import InvalidInput, RejectedChange
 from dbguard.observability import logger, metrics, tracer
 
-settings = Settings.from_env(*CMDB_SYNC_SETTINGS)
-sync = build_cmdb_sync(settings)
-dead_letters = DeadLetters.create(settings.cmdb_dead_letter_queue_url)
+parts = compose()
 
 _OUTCOME_METRICS = {
     "registered": "DatabasesRegistered",
@@ -44,8 +40,8 @@ def handle_record(record: dict, lambda_context: LambdaContext | None = None) -> 
         metrics.add_metric(name="ChangesDeferred", unit=MetricUnit.Count, value=1)
         raise ChangeDeferred(f"message {record['messageId']} not started: the invocation's time is nearly up")
     try:
-        change = parse_change(record["body"], settings.cmdb_max_event_bytes)
-        outcome = sync.apply(change)
+        change = parse_change(record["body"], parts.settings.cmdb_max_event_bytes)
+        outcome = parts.sync.apply(change)
     except (InvalidInput, RejectedChange) as error:
         _reject(record, str(error))
         return
@@ -61,7 +57,7 @@ def handle_record(record: dict, lambda_context: LambdaContext | None = None) -> 
 
 
 def _reject(record: dict, reason: str) -> None:
-    dead_letters.send(record["body"], reason, record["messageId"])
+    parts.dead_letters.send(record["body"], reason, record["messageId"])
     metrics.add_metric(name="ChangesRejected", unit=MetricUnit.Count, value=1)
     logger.error(
         "CMDB change rejected; sent to the DLQ", extra={"message_id": record["messageId"], "reason": reason}

@@ -1,12 +1,21 @@
-"""The exceptions the domain raises; handlers turn them into responses."""
+"""The exceptions the domain raises; handlers turn them into responses.
+
+An error a client can cause or act on carries the HTTP status it is answered with (`http_status`,
+read by dbguard.http_api and nowhere else); one without a status is not the client's doing and
+fails the invocation, so API Gateway answers 5xx and the function's error alarm fires.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from http import HTTPStatus
+from typing import ClassVar
 
 
 class DbguardError(Exception):
     """Base of every error dbguard raises on purpose."""
+
+    http_status: ClassVar[HTTPStatus | None] = None
 
 
 class ConfigurationError(DbguardError):
@@ -22,7 +31,9 @@ class Problem:
 
 
 class InvalidInput(DbguardError):
-    """The caller sent something unusable; nothing was changed."""
+    """The caller sent something unusable (well-formed, but not valid); nothing was changed."""
+
+    http_status = HTTPStatus.UNPROCESSABLE_ENTITY
 
     def __init__(self, summary: str, problems: list[Problem] | None = None) -> None:
         super().__init__(summary)
@@ -33,13 +44,25 @@ class InvalidInput(DbguardError):
 class MalformedInput(InvalidInput):
     """The input cannot be parsed at all (not JSON, empty, bad encoding)."""
 
+    http_status = HTTPStatus.BAD_REQUEST
+
 
 class PayloadTooLarge(InvalidInput):
     """The input is over a size or count limit."""
 
+    http_status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
+class InvalidQuery(InvalidInput):
+    """A query the API cannot run as asked (bad filter, inverted range, foreign cursor)."""
+
+    http_status = HTTPStatus.BAD_REQUEST
+
 
 class StorageUnavailable(DbguardError):
     """Storage is throttling or unreachable; the caller should retry after `retry_after` seconds."""
+
+    http_status = HTTPStatus.SERVICE_UNAVAILABLE
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
@@ -57,7 +80,3 @@ class NameCollision(RejectedChange):
 def describe_error(error: Exception) -> str:
     """Exception text for logs and the registry; dbguard's exceptions never carry secret values."""
     return f"{type(error).__name__}: {error}"[:500]
-
-
-class InvalidQuery(InvalidInput):
-    """A query the API cannot run as asked (bad filter, inverted range, foreign cursor): 400."""

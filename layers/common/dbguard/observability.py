@@ -27,13 +27,15 @@ class NoTracer:
     and builds its recorder, two botocore clients included, even when disabled: that is most of a
     function's init beyond boto3, paid on every cold start for traces nobody records."""
 
-    def capture_lambda_handler(self, lambda_handler: Callable | None = None, **_: Any) -> Callable:
+    def capture_lambda_handler(
+        self, lambda_handler: Callable[..., Any] | None = None, **_: Any
+    ) -> Callable[..., Any]:
         return lambda_handler if lambda_handler is not None else _unchanged
 
     capture_method = capture_lambda_handler
 
 
-def _unchanged(function: Callable) -> Callable:
+def _unchanged(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 

@@ -153,10 +153,13 @@ def test_validation_errors_name_each_field(ingest):
     assert all(error["msg"] for error in answer.body["errors"])
 
 
+def dynamodb_of(ingest):
+    """The DynamoDB client the function's store writes with."""
+    return ingest.module.audit.ingest.writer._dynamodb
+
+
 def test_throttled_storage_answers_503_with_retry_after(ingest, table):
-    refused = fail_dynamodb_calls(
-        ingest.module.store._dynamodb, "PutItem", "ProvisionedThroughputExceededException"
-    )
+    refused = fail_dynamodb_calls(dynamodb_of(ingest), "PutItem", "ProvisionedThroughputExceededException")
     answer = post(ingest, body_of(connection_event()))
     assert answer.status == 503
     assert answer.headers["Retry-After"] == "5"
@@ -168,7 +171,7 @@ def test_unreachable_storage_answers_503(ingest):
     def unreachable(**_):
         raise EndpointConnectionError(endpoint_url="https://dynamodb.local")
 
-    ingest.module.store._dynamodb.meta.events.register("before-call.dynamodb.PutItem", unreachable)
+    dynamodb_of(ingest).meta.events.register("before-call.dynamodb.PutItem", unreachable)
     answer = post(ingest, body_of(connection_event()))
     assert answer.status == 503
     assert "Retry-After" in answer.headers
@@ -176,7 +179,7 @@ def test_unreachable_storage_answers_503(ingest):
 
 def test_a_retry_after_a_partial_throttle_stores_every_event_exactly_once(ingest, table):
     events = [connection_event(Datetime=1_785_000_000_000 + i) for i in range(6)]
-    fail_dynamodb_calls(ingest.module.store._dynamodb, "PutItem", "ThrottlingException", times=2)
+    fail_dynamodb_calls(dynamodb_of(ingest), "PutItem", "ThrottlingException", times=2)
     assert post(ingest, body_of(events)).status == 503
     assert len(table()) == 4
     retry = post(ingest, body_of(events))

@@ -7,11 +7,13 @@ import json
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from dbguard.adapters.dynamodb import to_item
 from dbguard.audit.parsing import parse_body
 from dbguard.audit.records import audit_record
 from dbguard_local.apigateway import proxy_event
+from tests.api import fail_dynamodb_calls
 from tests.audit_seed import DAY_MS, NODES, START_MS, USERS, events, store
 from tests.samples import body_of, connection_event
 
@@ -154,6 +156,43 @@ def test_a_cursor_cannot_be_altered_or_reused_with_other_filters(seeded, query):
     assert status == 400
     assert "other filters" in body["msg"]
     assert get(query, limit=20, userLogin="etl", cursor=cursor, **FULL)[0] == 200  # a new page size is fine
+
+
+@pytest.mark.parametrize(
+    ("query_string", "fragment"),
+    [
+        ({"direct": "false"}, "only direct=true"),
+        ({"direct": "1"}, "only direct=true"),
+        ({"to": "1" * 41}, "40"),
+    ],
+)
+def test_the_query_string_is_held_to_what_the_document_says(seeded, query, query_string, fragment):
+    status, body, _ = get(query, **query_string)
+    assert status == 400
+    assert fragment in body["msg"]
+
+
+def test_throttled_storage_answers_503_with_retry_after(seeded, query):
+    fail_dynamodb_calls(
+        query.module.search._reader.dynamodb, "Query", "ProvisionedThroughputExceededException"
+    )
+    status, body, headers = get(query, **FULL)
+    assert (status, headers["Retry-After"]) == (503, "5")
+    assert body["msg"] == "storage is busy or unavailable; retry in 5 seconds"
+
+
+def test_unreachable_storage_answers_503_and_other_storage_errors_fail_the_invocation(seeded, query):
+    dynamodb = query.module.search._reader.dynamodb
+
+    def unreachable(**_):
+        raise EndpointConnectionError(endpoint_url="https://dynamodb.local")
+
+    dynamodb.meta.events.register("before-call.dynamodb.GetItem", unreachable)
+    assert get(query, "/audit/events/" + "0" * 32)[0] == 503
+    dynamodb.meta.events.unregister("before-call.dynamodb.GetItem", unreachable)
+    fail_dynamodb_calls(dynamodb, "GetItem", "AccessDeniedException")
+    with pytest.raises(ClientError, match="AccessDeniedException"):
+        get(query, "/audit/events/" + "0" * 32)
 
 
 def test_repeated_parameters_are_refused(seeded, query):

@@ -140,7 +140,7 @@ def test_the_metric_counts_newly_stored_direct_connections(ingest, capsys):
 
 
 def test_a_refused_announcement_is_dead_lettered_as_a_put_events_entry(ingest, announcements, dead_letters):
-    refused = fail_calls(ingest.module.ingest.announcer._events, "PutEvents", "InternalException")
+    refused = fail_calls(ingest.module.audit.ingest.announcer._events, "PutEvents", "InternalException")
     answer = post(ingest, direct_connection_event())
     assert answer.status == 201  # stored; qhb_audit's retry would only be a duplicate
     assert refused
@@ -157,7 +157,7 @@ def test_a_refused_announcement_is_dead_lettered_as_a_put_events_entry(ingest, a
 
 
 def test_entries_the_bus_answers_with_an_error_code_are_dead_lettered(ingest, dead_letters):
-    events = ingest.module.ingest.announcer._events
+    events = ingest.module.audit.ingest.announcer._events
     answer = {"FailedEntryCount": 1, "Entries": [{"EventId": "e-1"}, {"ErrorCode": "ThrottlingException"}]}
     ok = AWSResponse("https://events.local", 200, {}, None)
     events.meta.events.register("before-call.eventbridge.PutEvents", lambda **_: (ok, answer))
@@ -176,7 +176,7 @@ def test_an_unreachable_bus_is_tried_once_per_request_and_everything_dead_letter
         calls.append(1)
         raise EndpointConnectionError(endpoint_url="https://events.local")
 
-    ingest.module.ingest.announcer._events.meta.events.register(
+    ingest.module.audit.ingest.announcer._events.meta.events.register(
         "before-call.eventbridge.PutEvents", unreachable
     )
     documents = [direct_connection_event(Datetime=1_785_000_050_000 + i) for i in range(12)]
@@ -188,7 +188,7 @@ def test_an_unreachable_bus_is_tried_once_per_request_and_everything_dead_letter
 
 
 def test_when_the_bus_and_the_queue_both_fail_the_ids_are_logged_and_the_event_kept(stack, ingest, capsys):
-    announcer = ingest.module.ingest.announcer
+    announcer = ingest.module.audit.ingest.announcer
     fail_calls(announcer._events, "PutEvents", "InternalException")
 
     def unreachable(**_):
@@ -215,7 +215,7 @@ def test_a_direct_event_stored_next_to_a_failed_write_is_still_announced(ingest,
             return AWSResponse("https://dynamodb.local", 400, {}, None), error
         return None
 
-    ingest.module.store._dynamodb.meta.events.register(
+    ingest.module.audit.ingest.writer._dynamodb.meta.events.register(
         "before-call.dynamodb.PutItem", throttle_the_ddl_event_once
     )
     batch = [ddl_event(), direct_connection_event()]

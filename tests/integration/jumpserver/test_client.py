@@ -20,8 +20,10 @@ from dbguard.adapters.jumpserver.errors import (
     error_from_response,
 )
 from dbguard.adapters.jumpserver.transport import RequestBudget, Transport
+from dbguard.cmdb.inventory import AccountTemplate, AssetProtocol, DatabaseAssetFields, DatabaseCredentials
 from tests.conftest import JMS_PRIVATE_TOKEN
 
+DATABASES = "/api/v1/assets/databases/"
 ACCOUNT_PASSWORD = "acct-Pa55-must-not-leak-41"
 ACCESS_KEY = ("3f1c0d6e-1b2a-4c5d-8e9f-0a1b2c3d4e5f", "access-secret-must-not-leak-77")
 
@@ -61,13 +63,17 @@ def client(jumpserver_sim, credentials_secret, sleeps):
 
 
 def register(client, name="billing-qhb-01"):
-    asset = client.create_database(
-        name=name, address="10.1.2.3", port=5432, db_name="billing", is_active=True,
-        platform_id=client.platform_id("PostgreSQL"), protocol="postgresql",
-        node_id=client.ensure_node("dbguard/prod"), labels={"dbguard": "c-1", "team": "b"},
-    )  # fmt: skip
-    account = client.ensure_account(asset.id, "dbguard", username="svc", secret=SecretStr(ACCOUNT_PASSWORD))
+    asset = client.create_database(DatabaseAssetFields(
+        name=name, address="10.1.2.3", db_name="billing", is_active=True,
+        platform=client.platform_id("PostgreSQL"), nodes=[client.ensure_node("dbguard/prod")],
+        protocols=[AssetProtocol(name="postgresql", port=5432)], labels={"dbguard": "c-1", "team": "b"},
+    ))  # fmt: skip
+    account = client.ensure_account(asset.id, "dbguard", credentials("svc", ACCOUNT_PASSWORD))
     return asset, account
+
+
+def credentials(username, password):
+    return DatabaseCredentials(username=username, password=SecretStr(password))
 
 
 def test_version_is_detected(client, jumpserver_sim):
@@ -76,6 +82,12 @@ def test_version_is_detected(client, jumpserver_sim):
 
 def test_the_whole_registration_and_token_lifecycle(client, jumpserver_sim, jms_clock):
     asset, account = register(client)
+    [created] = [r.body for r in jumpserver_sim.requests if (r.method, r.path) == ("POST", DATABASES)]
+    assert created == {
+        "name": "billing-qhb-01", "address": "10.1.2.3", "db_name": "billing", "is_active": True,
+        "platform": client.platform_id("PostgreSQL"), "nodes": [client.ensure_node("dbguard/prod")],
+        "protocols": [{"name": "postgresql", "port": 5432}], "labels": ["dbguard:c-1", "team:b"],
+    }  # fmt: skip
     assert asset.labels == {"dbguard": "c-1", "team": "b"}  # both label formats read the same
     assert client.find_database("billing-qhb-01").id == asset.id
     with pytest.raises(JumpServerPermissionMissing):
@@ -101,12 +113,15 @@ def test_the_whole_registration_and_token_lifecycle(client, jumpserver_sim, jms_
 
 def test_updates_reach_jumpserver_and_accounts_are_not_duplicated(client, jumpserver_sim):
     asset, account = register(client)
-    client.update_database(asset.id, address="10.9.9.9", port=6432, protocol="postgresql")
+    client.update_database(
+        asset.id,
+        DatabaseAssetFields(address="10.9.9.9", protocols=[AssetProtocol(name="postgresql", port=6432)]),
+    )
+    patched = jumpserver_sim.requests[-1].body  # only what is set: JumpServer keeps the rest
+    assert patched == {"address": "10.9.9.9", "protocols": [{"name": "postgresql", "port": 6432}]}
     stored = jumpserver_sim.store.assets[asset.id]
     assert (stored.address, stored.protocols) == ("10.9.9.9", [{"name": "postgresql", "port": 6432}])
-    again = client.ensure_account(
-        asset.id, "dbguard", username="svc", secret=SecretStr("new-" + ACCOUNT_PASSWORD)
-    )
+    again = client.ensure_account(asset.id, "dbguard", credentials("svc", "new-" + ACCOUNT_PASSWORD))
     assert again == account
     assert len(jumpserver_sim.store.accounts) == 1
     assert jumpserver_sim.store.accounts[account.id].secret == "new-" + ACCOUNT_PASSWORD
@@ -126,10 +141,10 @@ def test_validation_errors_carry_the_fields(client):
 def test_pagination_goes_past_the_200_row_cut(client, jumpserver_sim):
     node = client.ensure_node("many")
     for index in range(230):
-        client.create_database(
-            name=f"db-{index}", address="10.0.0.1", port=3306, platform_id=client.platform_id("MySQL"),
-            protocol="mysql", node_id=node, labels={},
-        )  # fmt: skip
+        client.create_database(DatabaseAssetFields(
+            name=f"db-{index}", address="10.0.0.1", platform=client.platform_id("MySQL"),
+            protocols=[AssetProtocol(name="mysql", port=3306)], nodes=[node], labels={},
+        ))  # fmt: skip
     assert len(list(client.list_databases())) == 230
 
 
@@ -284,8 +299,8 @@ def test_the_root_node_is_used_as_it_is(client, jumpserver_sim):
 def test_an_account_template_gives_the_account_its_name_and_username(client, jumpserver_sim):
     template_id = jumpserver_sim.add_account_template("tpl-dbguard", "tpl_user", "tpl-secret")
     asset, _ = register(client, name="other-db")
-    first = client.ensure_account(asset.id, "dbguard", template_id=template_id)
-    again = client.ensure_account(asset.id, "dbguard", template_id=template_id)
+    first = client.ensure_account(asset.id, "dbguard", AccountTemplate(id=template_id))
+    again = client.ensure_account(asset.id, "dbguard", AccountTemplate(id=template_id))
     assert (first.name, first.username) == ("tpl-dbguard", "tpl_user")
     assert again == first
     assert sum(1 for a in jumpserver_sim.store.accounts.values() if a.asset_id == asset.id) == 2

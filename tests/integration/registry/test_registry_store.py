@@ -1,14 +1,25 @@
+"""The registry's rules, held by the DynamoDB adapter and by the in-memory fake the unit tests use
+(tests/fakes/registry.py) alike: the same test against both keeps the fake faithful."""
+
 import threading
 
 import boto3
 import pytest
+from pydantic import ValidationError
 
-from dbguard.adapters.registry_store import LeaseBusy, LeaseLost, Registry, StaleChange
-from dbguard.registry.models import EntryStatus, JumpServerAccount, RegistryEntry
+from dbguard.accounts import JumpServerAccount
+from dbguard.adapters.registry_store import Registry
+from dbguard.registry.lease import LeaseBusy, LeaseLost
+from dbguard.registry.models import EntryStatus, RegistryEntry, RotationStateChange
+from dbguard.registry.ports import StaleChange
+from tests.fakes import FakeRegistry
 
 
-@pytest.fixture
-def registry(stack):
+@pytest.fixture(params=["dynamodb", "in-memory fake"])
+def registry(request):
+    if request.param == "in-memory fake":
+        return FakeRegistry()
+    stack = request.getfixturevalue("stack")
     return Registry(stack.physical_ids["RegistryTable"], boto3.client("dynamodb"))
 
 
@@ -56,7 +67,9 @@ def test_a_tombstone_without_details_still_makes_older_changes_stale(registry):
 
 def test_rotation_and_cmdb_writes_never_overwrite_each_other(registry):
     register(registry, entry())
-    registry.save_rotation_state("cmdb-1", current_token_id="tok-1", current_token_expires_at=2000)
+    registry.save_rotation_state(
+        "cmdb-1", RotationStateChange(current_token_id="tok-1", current_token_expires_at=2000)
+    )
     register(registry, entry(version=2, host="10.1.2.4"))
     stored = registry.get("cmdb-1")
     assert (stored.host, stored.current_token_id, stored.current_token_expires_at) == (
@@ -64,17 +77,18 @@ def test_rotation_and_cmdb_writes_never_overwrite_each_other(registry):
         "tok-1",
         2000,
     )
-    registry.save_rotation_state("cmdb-1", current_token_id=None)
+    registry.save_rotation_state("cmdb-1", RotationStateChange(current_token_id=None))
     assert registry.get("cmdb-1").current_token_id is None
-    with pytest.raises(ValueError, match="not a rotation attribute"):
-        registry.save_rotation_state("cmdb-1", host="x")
+    assert registry.get("cmdb-1").current_token_expires_at == 2000  # not named: left as it was
+    with pytest.raises(ValidationError):
+        RotationStateChange(host="x")  # a rotation never writes what the CMDB owns
 
 
 def test_due_lists_active_entries_soonest_first_and_new_ones_at_once(registry):
     for index, expiry in enumerate([3000, 1000, None, 2000]):
         register(registry, entry(cmdb_id=f"c{index}", name=f"db{index}"))
         if expiry is not None:
-            registry.save_rotation_state(f"c{index}", current_token_expires_at=expiry)
+            registry.save_rotation_state(f"c{index}", RotationStateChange(current_token_expires_at=expiry))
     register(registry, entry(cmdb_id="gone", name="gone", status=EntryStatus.RETIRED))
     assert [e.name for e in registry.due()] == ["db2", "db1", "db3", "db0"]  # db2 has no token yet
     assert [e.name for e in registry.due(expiring_before=2000)] == ["db2", "db1", "db3"]

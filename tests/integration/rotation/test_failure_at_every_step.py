@@ -21,15 +21,15 @@ import boto3
 import pytest
 
 from dbguard.adapters.cmdb_credentials import CredentialsReader
-from dbguard.adapters.jumpserver.client import JumpServerClient
 from dbguard.adapters.registry_store import Registry
 from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.cmdb.models import CmdbChange
 from dbguard.cmdb.sync import CmdbSync, SyncOptions
+from dbguard.composition.jumpserver import build_jumpserver
 from dbguard.composition.rotator import build_rotator
-from dbguard.composition.settings import Settings
+from dbguard.composition.token_rotation import TokenRotationSettings
 from dbguard.rotation.secrets_manager import RotationStep, SecretsManagerRotation
-from tests.faults import MODES, FaultPlan, Faulty, Killed
+from tests.faults import FaultPlan, Faulty, Killed, each_failure
 from tests.samples import cmdb_change, credentials_secret_arn
 from tests.world import template_parameters, world  # noqa: F401 - fixtures
 
@@ -40,10 +40,10 @@ class Harness:
     def __init__(self, world) -> None:
         self.world = world
         self.sim = world.jumpserver
-        self.settings = Settings.from_env()
+        self.settings = TokenRotationSettings.load()
         secretsmanager = boto3.client("secretsmanager")
         self.real = {
-            "tokens": JumpServerClient.from_settings(self.settings, secretsmanager),
+            "tokens": build_jumpserver(self.settings, secretsmanager),
             "registry": Registry(world.registry_table, boto3.client("dynamodb")),
             "secrets": DatabaseSecrets(secretsmanager, self.settings.secrets_prefix),
         }
@@ -133,20 +133,6 @@ class Harness:
 def harness(world, load_function) -> Harness:
     load_function("TokenRotationFunction", CONSUMER_CACHE_SECONDS="0")  # the template's environment
     return Harness(world)
-
-
-def each_failure(run) -> int:
-    """Run `run(plan)` with a failure at call 1, 2, ... in every mode until a run makes fewer calls;
-    return how many failures were injected."""
-    injected = 0
-    for mode in MODES:
-        for fail_at in range(1, 500):
-            plan = FaultPlan(fail_at, mode)
-            run(plan)
-            if not plan.fired:
-                break
-            injected += 1
-    return injected
 
 
 def attempt(harness: Harness, plan: FaultPlan, action) -> None:

@@ -9,7 +9,7 @@ import pytest
 from dbguard.audit.direct import DirectConnection, DirectConnectionRules
 from dbguard.audit.models import AuditEvent
 from dbguard.audit.parsing import parse_body
-from dbguard.composition.settings import Settings
+from dbguard.composition.audit_ingest import AuditIngestSettings
 from dbguard.errors import ConfigurationError
 from tests.samples import (
     DIRECT_CONNECTION_DETAIL,
@@ -27,10 +27,14 @@ ENVIRONMENT = {
     "DIRECT_CONNECTION_EXEMPT_LOGINS": "replicator,backup_agent",
     "CONNECTION_EVENT_NAMES": "connection attempt,login",
 }
+REQUIRED = {
+    "AUDIT_TABLE_NAME": "events",
+    "DIRECT_CONNECTION_DEAD_LETTER_QUEUE_URL": "https://sqs.example/dlq",
+}
 
 
 def rules_from(environment: dict[str, str]) -> DirectConnectionRules:
-    settings = Settings.from_env(environ=environment)
+    settings = AuditIngestSettings.load({**REQUIRED, **environment})
     return DirectConnectionRules.of(
         settings.jumpserver_proxy_cidrs,
         settings.direct_connection_exempt_logins,

@@ -2,7 +2,8 @@
 
 Each shard is read lazily, a few items more than its share of the page at a time, so the index
 items read stay close to the items returned; the page's full events (`raw`) are then fetched with
-BatchGetItem, since the indexes project only the filterable attributes.
+BatchGetItem, since the indexes project only the filterable attributes. Throttling or an unreachable
+table is StorageUnavailable: the auditor is told when to retry.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dbguard.adapters import aws
-from dbguard.adapters.dynamodb import from_item, to_item
+from dbguard.adapters.dynamodb import from_item, storage_errors, to_item
 from dbguard.audit.filters import QueryPlan
 from dbguard.audit.keys import (
     INDEX_KEY_ATTRIBUTES,
@@ -25,6 +26,7 @@ from dbguard.audit.keys import (
     partition_key,
     sort_key_bound,
 )
+from dbguard.audit.ports import IndexPage
 
 _BATCH_GET_LIMIT = 100
 _STORED = "id, #raw, receivedAt, direct"  # RAW is a DynamoDB reserved word
@@ -32,22 +34,14 @@ _STORED_NAMES = {"#raw": "raw"}
 
 
 @dataclass
-class Page:
-    events: list[dict[str, Any]]  # {"id", "receivedAt", "raw", "direct"?} newest first
-    last_ts: str | None  # set when more events follow
-    index_items_read: int = 0
-
-
-@dataclass
 class _Shard:
     reader: AuditReader
     request: dict[str, Any]
-    first_page: Any = None
+    first_page: dict[str, Any] = field(default_factory=dict)
     read: int = 0
-    items: list[dict[str, Any]] = field(default_factory=list)
 
     def fetch(self) -> dict[str, Any]:
-        response = self.reader.dynamodb.query(**self.request)
+        response: dict[str, Any] = self.reader.dynamodb.query(**self.request)
         self.read += response.get("ScannedCount", 0)
         return response
 
@@ -70,25 +64,35 @@ def _next_limit(previous: int, response: dict[str, Any]) -> int:
 
 
 class AuditReader:
-    def __init__(self, table_name: str, dynamodb: Any, parallelism: int = SHARDS) -> None:
+    """Implements dbguard.audit.ports.EventReader."""
+
+    def __init__(
+        self, table_name: str, dynamodb: Any, retry_after_seconds: int, parallelism: int = SHARDS
+    ) -> None:
         self.table_name = table_name
         self.dynamodb = dynamodb
+        self._retry_after = retry_after_seconds
         self._pool = ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="audit-query")
 
     @classmethod
-    def create(cls, table_name: str) -> AuditReader:
-        return cls(table_name, aws.client("dynamodb"))
+    def create(cls, table_name: str, retry_after_seconds: int) -> AuditReader:
+        return cls(table_name, aws.client("dynamodb"), retry_after_seconds)
 
     def get(self, event_id: str) -> dict[str, Any] | None:
-        response = self.dynamodb.get_item(
-            TableName=self.table_name,
-            Key=to_item({"id": event_id}),
-            ProjectionExpression=_STORED,
-            ExpressionAttributeNames=_STORED_NAMES,
-        )
+        with storage_errors("read", self._retry_after):
+            response = self.dynamodb.get_item(
+                TableName=self.table_name,
+                Key=to_item({"id": event_id}),
+                ProjectionExpression=_STORED,
+                ExpressionAttributeNames=_STORED_NAMES,
+            )
         return from_item(response["Item"]) if "Item" in response else None
 
-    def page(self, query: QueryPlan, limit: int, after_ts: str | None) -> Page:
+    def page(self, query: QueryPlan, limit: int, after_ts: str | None) -> IndexPage:
+        with storage_errors("read", self._retry_after):
+            return self._page(query, limit, after_ts)
+
+    def _page(self, query: QueryPlan, limit: int, after_ts: str | None) -> IndexPage:
         per_shard = -(-(limit + 1) // SHARDS)  # each shard's share; uneven shards read a little more
         shards = [_Shard(self, self._request(query, shard, per_shard, after_ts)) for shard in range(SHARDS)]
         for shard, response in zip(shards, self._pool.map(_Shard.fetch, shards), strict=True):
@@ -101,7 +105,7 @@ class AuditReader:
         chosen = chosen[:limit]
         events = self._events([from_item(item)["id"] for item in chosen])
         last_ts = chosen[-1][SORT_KEY_ATTRIBUTE]["S"] if more else None
-        return Page(events, last_ts, sum(shard.read for shard in shards))
+        return IndexPage(events, last_ts, sum(shard.read for shard in shards))
 
     def _request(self, query: QueryPlan, shard: int, limit: int, after_ts: str | None) -> dict[str, Any]:
         upper = after_ts or sort_key_bound(query.to_ms, upper=True)
@@ -133,7 +137,7 @@ class AuditReader:
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), _BATCH_GET_LIMIT):
             keys = [to_item({"id": event_id}) for event_id in ids[start : start + _BATCH_GET_LIMIT]]
-            request = {
+            request: dict[str, Any] | None = {
                 self.table_name: {
                     "Keys": keys,
                     "ProjectionExpression": _STORED,

@@ -7,11 +7,10 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from dbguard.adapters import aws
-from dbguard.adapters.dynamodb import RETRYABLE_CODES, error_code, to_item
-from dbguard.errors import StorageUnavailable
+from dbguard.adapters.dynamodb import error_code, storage_errors, to_item
 
 # The items are built by dbguard.audit.records from validated events: botocore's own check of every
 # attribute (a fifth of a put_item's CPU, for 15-odd attributes) would repeat what DynamoDB checks.
@@ -19,9 +18,11 @@ _CLIENT_CONFIG = aws.CLIENT_CONFIG.merge(Config(parameter_validation=False))
 
 
 class AuditStore:
+    """Implements dbguard.audit.ports.EventWriter."""
+
     def __init__(
         self, table_name: str, dynamodb: Any, retry_after_seconds: int, max_parallel_writes: int = 8
-    ):
+    ) -> None:
         self._table_name = table_name
         self._dynamodb = dynamodb
         self._retry_after = retry_after_seconds
@@ -33,23 +34,17 @@ class AuditStore:
 
     def put_if_absent(self, record: dict[str, Any]) -> bool:
         """Store the record unless its id exists; True when this call created it."""
-        try:
-            self._dynamodb.put_item(
-                TableName=self._table_name,
-                Item=to_item(record),
-                ConditionExpression="attribute_not_exists(id)",
-            )
-        except ClientError as error:
-            code = error_code(error)
-            if code == "ConditionalCheckFailedException":
-                return False
-            if code in RETRYABLE_CODES:
-                raise StorageUnavailable(f"DynamoDB refused the write ({code})", self._retry_after) from error
-            raise
-        except BotoCoreError as error:  # connection refused, timeouts
-            raise StorageUnavailable(
-                f"DynamoDB unreachable ({type(error).__name__})", self._retry_after
-            ) from error
+        with storage_errors("write", self._retry_after):
+            try:
+                self._dynamodb.put_item(
+                    TableName=self._table_name,
+                    Item=to_item(record),
+                    ConditionExpression="attribute_not_exists(id)",
+                )
+            except ClientError as error:
+                if error_code(error) == "ConditionalCheckFailedException":
+                    return False
+                raise
         return True
 
     def put_all_if_absent(self, records: Sequence[dict[str, Any]]) -> list[bool | Exception]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import ValidationError
 
 from dbguard.adapters import aws
 from dbguard.adapters.dynamodb import error_code
+from dbguard.cmdb.inventory import DatabaseCredentials
 from dbguard.errors import RejectedChange
 
 _PERMANENT = ("ResourceNotFoundException", "AccessDeniedException", "InvalidRequestException")
@@ -23,13 +24,6 @@ BINDING_TAG = "dbguard:cmdb-ids"
 def _bound_ids(described: dict[str, Any]) -> set[str]:
     tags = {tag["Key"]: tag["Value"] for tag in described.get("Tags", [])}
     return set(tags.get(BINDING_TAG, "").split())
-
-
-class DatabaseCredentials(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    username: str = Field(min_length=1, max_length=128)
-    password: SecretStr = Field(min_length=1, max_length=4096)
 
 
 class CredentialsReader:

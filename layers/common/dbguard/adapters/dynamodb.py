@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from dbguard.errors import StorageUnavailable
 
 _serializer = TypeSerializer()
 # Errors after which the same request can succeed later: callers tell their client to retry.
@@ -41,4 +45,24 @@ def _plain(value: Any) -> Any:
 
 
 def error_code(error: Exception) -> str:
-    return getattr(error, "response", {}).get("Error", {}).get("Code", "")
+    code: str = getattr(error, "response", {}).get("Error", {}).get("Code", "")
+    return code
+
+
+@contextmanager
+def storage_errors(action: str, retry_after_seconds: int) -> Iterator[None]:
+    """Throttling and an unreachable DynamoDB raised as StorageUnavailable: the client is told to
+    retry after `retry_after_seconds` (the SDK's own retries are spent by then)."""
+    try:
+        yield
+    except ClientError as error:
+        code = error_code(error)
+        if code in RETRYABLE_CODES:
+            raise StorageUnavailable(
+                f"DynamoDB refused the {action} ({code})", retry_after_seconds
+            ) from error
+        raise
+    except BotoCoreError as error:  # connection refused, timeouts
+        raise StorageUnavailable(
+            f"DynamoDB unreachable ({type(error).__name__})", retry_after_seconds
+        ) from error

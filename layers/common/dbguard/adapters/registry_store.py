@@ -11,14 +11,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from dbguard.adapters import aws
 from dbguard.adapters.dynamodb import error_code, from_item, to_item
-from dbguard.registry.models import EntryStatus, RegistryEntry
+from dbguard.registry.lease import Lease, LeaseBusy, LeaseLost
+from dbguard.registry.models import EntryStatus, RegistryEntry, RotationStateChange
+from dbguard.registry.ports import StaleChange
 
 BY_NAME_INDEX = "byName"
 BY_DUE_INDEX = "byDue"
@@ -27,11 +28,6 @@ DUE_KEY = "active"  # the sparse byDue index holds active entries only
 _CMDB_ATTRIBUTES = (
     "name", "status", "changedAt", "engine", "host", "port", "database", "environment", "labels",
     "assetId", "account", "protocol", "lastSyncError",
-)  # fmt: skip
-_ROTATION_ATTRIBUTES = (
-    "secretArn", "currentTokenId", "currentVersionId", "currentTokenExpiresAt", "previousTokenId",
-    "pendingTokenId",
-    "retiredTokenIds", "lastRotatedAt", "lastRotationError",
 )  # fmt: skip
 
 
@@ -151,18 +147,11 @@ class Registry:
                 raise
 
     # ---------------------------------------------------------------- the rotation's writes
-    def save_rotation_state(self, cmdb_id: str, **changes: Any) -> None:
-        """Set (or, with None, remove) rotation-owned attributes, e.g. current_token_id=..."""
-        fields = RegistryEntry.model_fields
-        values, remove = {}, []
-        for name, value in changes.items():
-            attribute = fields[name].alias or name
-            if attribute not in _ROTATION_ATTRIBUTES:
-                raise ValueError(f"{name} is not a rotation attribute")
-            if value is None or value == []:
-                remove.append(attribute)
-            else:
-                values[attribute] = value
+    def save_rotation_state(self, cmdb_id: str, change: RotationStateChange) -> None:
+        """Set (or, with None or [], remove) the rotation attributes the change names."""
+        attributes = change.attributes()
+        values = {name: value for name, value in attributes.items() if value is not None and value != []}
+        remove = [name for name in attributes if name not in values]
         if "currentTokenExpiresAt" in values:
             values["dueAt"] = values["currentTokenExpiresAt"]
         self._update(cmdb_id, values, remove)
@@ -269,47 +258,6 @@ class Registry:
                 raise StaleChange(cmdb_id, version_below) from None
             return False
         return True
-
-
-@dataclass
-class Lease:
-    """A held lease; `renew` between steps keeps it at least half a term ahead of the holder."""
-
-    registry: Registry
-    cmdb_id: str
-    owner: str
-    seconds: int
-    renewed_at: int  # when it was last set to run a full term from then
-
-    def renew(self, now: float) -> None:
-        # With over half a term left nobody can take it before the next step renews it (a step takes
-        # far less than half the term), so a write now would be a DynamoDB round trip for nothing -
-        # five per rotation. A holder that is late does write, and learns here if it lost the lease.
-        if now - self.renewed_at < self.seconds / 2:
-            return
-        self.registry.renew_lease(self.cmdb_id, self.owner, int(now) + self.seconds)
-        self.renewed_at = int(now)
-
-
-class LeaseBusy(Exception):
-    """Another rotation or CMDB change is working on this database right now."""
-
-    def __init__(self, cmdb_id: str) -> None:
-        super().__init__(f"{cmdb_id}: another change to this database is in progress")
-
-
-class LeaseLost(LeaseBusy):
-    """This holder's lease ran out and another took it: stop before changing anything more."""
-
-    def __init__(self, cmdb_id: str) -> None:
-        Exception.__init__(self, f"{cmdb_id}: the lease ran out and another change took the database over")
-
-
-class StaleChange(Exception):
-    """A change at least as new as this one was applied while this one was being processed."""
-
-    def __init__(self, cmdb_id: str, version: int | None) -> None:
-        super().__init__(f"{cmdb_id}: a change at least as new as version {version} is already applied")
 
 
 def _key(cmdb_id: str) -> dict[str, Any]:

@@ -1,13 +1,9 @@
-"""Secrets Manager access for database secrets, version by version.
-
-A rotation writes the new value as AWSPENDING under a version id it chose, then moves AWSCURRENT
-onto it; Secrets Manager then labels the version it replaced AWSPREVIOUS, so applications holding
-either value keep working.
-"""
+"""Secrets Manager access for database secrets, version by version (secrets/ports.py
+DatabaseSecretStore): moving AWSCURRENT makes Secrets Manager label the version it replaced
+AWSPREVIOUS by itself."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -15,18 +11,7 @@ from botocore.exceptions import ClientError
 from dbguard.adapters import aws
 from dbguard.adapters.dynamodb import error_code
 from dbguard.secrets.contract import DatabaseSecret
-
-CURRENT, PREVIOUS, PENDING = "AWSCURRENT", "AWSPREVIOUS", "AWSPENDING"
-
-
-@dataclass(frozen=True)
-class SecretVersions:
-    arn: str
-    name: str
-    current: str | None
-    previous: str | None
-    pending: str | None
-    scheduled_for_deletion: bool
+from dbguard.secrets.ports import CURRENT, PENDING, PREVIOUS, SecretValueNotFound, SecretVersions
 
 
 class DatabaseSecrets:
@@ -68,7 +53,12 @@ class DatabaseSecrets:
         )
 
     def read(self, secret_id: str, version_id: str) -> DatabaseSecret:
-        value = self._client.get_secret_value(SecretId=secret_id, VersionId=version_id)
+        try:
+            value = self._client.get_secret_value(SecretId=secret_id, VersionId=version_id)
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundException":
+                raise SecretValueNotFound(f"{secret_id} has no value for version {version_id}") from None
+            raise
         return DatabaseSecret.from_secret_string(value["SecretString"])
 
     def create_secret(self, name: str, value: DatabaseSecret, version_id: str, tags: dict[str, str]) -> str:
@@ -80,7 +70,8 @@ class DatabaseSecrets:
             Description="dbguard: JumpServer connection token for this database (see docs/applications.md)",
             Tags=[{"Key": key, "Value": item} for key, item in tags.items()],
         )
-        return created["ARN"]
+        arn: str = created["ARN"]
+        return arn
 
     def put_pending(self, secret_id: str, version_id: str, value: DatabaseSecret) -> None:
         self._client.put_secret_value(

@@ -11,67 +11,111 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 
 from dbguard.audit.keys import MAX_INDEXED_VALUE_BYTES, Dimension
 from dbguard.audit.models import LATEST_DATETIME_MS
+from dbguard.errors import InvalidQuery, Problem
+from dbguard.validation import problems_from
 
 DEFAULT_WINDOW_HOURS = 24
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 INDEX_PREFERENCE = (
     Dimension.USER_LOGIN, Dimension.DATABASE, Dimension.USER_NODE, Dimension.SERVICE_NAME, Dimension.NAME,
 )  # fmt: skip
+_MAX_MOMENT_CHARS = 40  # an ISO 8601 date-time with fractions and an offset fits
+_EXACT = "exact match on the event's field of this name"
 
 
 def _epoch_ms(value: Any) -> Any:
     """`from`/`to`: milliseconds since the epoch, or ISO 8601 (UTC when no offset is given)."""
-    if isinstance(value, str) and value.strip().isdigit():
+    if not isinstance(value, str):
+        return value
+    if len(value) > _MAX_MOMENT_CHARS:
+        raise ValueError(f"must be at most {_MAX_MOMENT_CHARS} characters")
+    if value.strip().isdigit():
         return int(value)
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError("must be milliseconds since the epoch or an ISO 8601 date-time") from None
-        return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() * 1000)
-    return value
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("must be milliseconds since the epoch or an ISO 8601 date-time") from None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() * 1000)
 
 
-def _only_true(value: bool) -> bool:
-    if not value:
+def _only_true(value: Any) -> bool:
+    """Exactly `true`, as the query string spells it: "1" or "yes" are refused, not guessed at."""
+    if value != "true" and value is not True:
         raise ValueError("only direct=true is a filter; leave `direct` out for every event")
-    return value
+    return True
 
 
+def _moment(description: str) -> Any:
+    return WithJsonSchema({"type": "string", "maxLength": _MAX_MOMENT_CHARS, "description": description})
+
+
+# The JSON schemas describe the query string (dbguard.http_api.query_parameters), not the parsed values.
 EpochMs = Annotated[int, BeforeValidator(_epoch_ms), Field(ge=0, le=LATEST_DATETIME_MS)]
 FilterValue = Annotated[str, StringConstraints(min_length=1, max_length=MAX_INDEXED_VALUE_BYTES // 4)]
+OnlyTrue = Annotated[
+    bool,
+    BeforeValidator(_only_true),
+    WithJsonSchema({"type": "string", "const": "true", "description": "true: only connection attempts "
+                    "that bypassed the JumpServer DB proxy"}),
+]  # fmt: skip
 
 
 class EventFilters(BaseModel):
-    """The query string of GET /audit/events (names are the API's, as qhb_audit spells them)."""
+    """The query string of GET /audit/events (names are the API's, as qhb_audit spells them): the one
+    definition the handler validates with, for JSON and CSV alike, and the OpenAPI document shows."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
-    from_ms: EpochMs | None = Field(default=None, alias="from")
-    to_ms: EpochMs | None = Field(default=None, alias="to")
-    user_login: FilterValue | None = Field(default=None, alias="userLogin")
-    name: FilterValue | None = None
-    service_name: FilterValue | None = Field(default=None, alias="serviceName")
-    database: FilterValue | None = None
-    user_node: FilterValue | None = Field(default=None, alias="userNode")
-    direct: Annotated[bool, AfterValidator(_only_true)] | None = None
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-    cursor: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    from_ms: Annotated[EpochMs | None, _moment("ISO 8601 or ms")] = Field(default=None, alias="from")
+    to_ms: Annotated[EpochMs | None, _moment("ISO 8601 or ms; default now")] = Field(default=None, alias="to")
+    user_login: FilterValue | None = Field(default=None, alias="userLogin", description=_EXACT)
+    name: FilterValue | None = Field(default=None, description=_EXACT)
+    service_name: FilterValue | None = Field(default=None, alias="serviceName", description=_EXACT)
+    database: FilterValue | None = Field(default=None, description="exact match on the database named in "
+                                         "the event's params (docs/audit-storage.md)")  # fmt: skip
+    user_node: FilterValue | None = Field(default=None, alias="userNode", description=_EXACT)
+    direct: OnlyTrue | None = None
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="events per page")
+    cursor: Annotated[str, StringConstraints(max_length=1024)] | None = Field(
+        default=None, description="the previous page's nextCursor"
+    )
+
+    @classmethod
+    def of_query_string(cls, parameters: Mapping[str, Sequence[str]]) -> EventFilters:
+        """The filters of a query string, each name with the values it was given (API Gateway's
+        multiValueQueryStringParameters); unknown or repeated names and invalid values are refused."""
+        allowed = sorted(field.alias or name for name, field in cls.model_fields.items())
+        unknown = sorted(set(parameters) - set(allowed))
+        if unknown:
+            raise InvalidQuery(
+                f"unknown query parameter(s): {', '.join(unknown)}",
+                [Problem(name, f"not a filter; use {', '.join(allowed)}") for name in unknown],
+            )
+        repeated = sorted(name for name, values in parameters.items() if len(values) > 1)
+        if repeated:
+            raise InvalidQuery(f"give each filter once: {', '.join(repeated)}")
+        try:
+            return cls.model_validate({name: values[0] for name, values in parameters.items() if values})
+        except ValidationError as error:
+            problems = problems_from(error)
+            raise InvalidQuery("; ".join(f"{p.field}: {p.message}" for p in problems), problems) from None
 
     @model_validator(mode="after")
     def _range_in_order(self) -> Self:

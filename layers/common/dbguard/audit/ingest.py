@@ -4,23 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
 from dbguard.audit.direct import DirectConnection, DirectConnectionRules
 from dbguard.audit.parsing import ParsedEvent
+from dbguard.audit.ports import Announcer, EventWriter
 from dbguard.audit.records import audit_record
-
-
-class EventWriter(Protocol):
-    def put_all_if_absent(self, records: Sequence[dict[str, Any]]) -> list[bool | Exception]: ...
-
-
-class Announcer(Protocol):
-    def announce(self, connections: Sequence[DirectConnection]) -> None:
-        """Must not raise: what cannot be put on the bus is dead-lettered (dbguard.adapters.announcer)."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -36,6 +26,10 @@ class IngestAnswer(BaseModel):
     id: str = Field(description="dbguard's content-derived id of the event")
     duplicate: bool = Field(description="true when this event was stored before: nothing was written")
 
+    @classmethod
+    def of(cls, result: IngestResult) -> IngestAnswer:
+        return cls(id=result.id, duplicate=result.duplicate)
+
 
 class IngestBatchAnswer(BaseModel):
     """The answer to an array: one result per event, in request order."""
@@ -46,7 +40,7 @@ class IngestBatchAnswer(BaseModel):
 
     @classmethod
     def of(cls, results: Sequence[IngestResult]) -> IngestBatchAnswer:
-        answers = [IngestAnswer(id=r.id, duplicate=r.duplicate) for r in results]
+        answers = [IngestAnswer.of(result) for result in results]
         stored = sum(not r.duplicate for r in results)
         return cls(results=answers, stored=stored, duplicates=len(results) - stored)
 
@@ -88,6 +82,11 @@ def ingest_events(events: Sequence[ParsedEvent], ingest: Ingest, received_at_ms:
     if failure is not None:
         raise failure
     return _results(events, {event_id: outcome is True for event_id, outcome in outcomes.items()}, direct)
+
+
+def answer_to(results: Sequence[IngestResult], is_batch: bool) -> IngestAnswer | IngestBatchAnswer:
+    """The body of the answer: one event's result, or an array's results and counts."""
+    return IngestBatchAnswer.of(results) if is_batch else IngestAnswer.of(results[0])
 
 
 def _results(events: Sequence[ParsedEvent], created: dict[str, bool], direct: set[str]) -> list[IngestResult]:

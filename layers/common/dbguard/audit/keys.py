@@ -13,6 +13,7 @@ from enum import StrEnum
 from dbguard.audit.models import LATEST_DATETIME_MS
 
 SHARDS = 16
+EVENT_ID_PATTERN = r"^[0-9a-f]{32}$"  # the table's key, as dbguard.audit.parsing.event_id makes it
 _DATETIME_WIDTH = len(str(LATEST_DATETIME_MS))
 MAX_INDEXED_VALUE_BYTES = 1024  # DynamoDB allows 2048 for a partition key; leave room for the suffix
 
@@ -74,4 +75,4 @@ def partition_key(dimension: Dimension, value: str | None, shard: int) -> str:
 
 def is_indexable(value: str | None) -> bool:
     """Absent or empty values are not indexed (sparse index); oversized ones cannot be keys."""
-    return bool(value) and len(value.encode("utf-8")) <= MAX_INDEXED_VALUE_BYTES
+    return value is not None and 0 < len(value.encode("utf-8")) <= MAX_INDEXED_VALUE_BYTES

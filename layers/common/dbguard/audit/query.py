@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dbguard.adapters.audit_reader import AuditReader
 from dbguard.audit.cursor import CursorCodec, Position
 from dbguard.audit.filters import EventFilters, plan
 from dbguard.audit.json_limits import load_stored, refusals
+from dbguard.audit.keys import EVENT_ID_PATTERN
 from dbguard.audit.models import MAX_NESTING_DEPTH
+from dbguard.audit.ports import EventReader
 from dbguard.audit.records import DIRECT_ATTRIBUTE
+from dbguard.errors import InvalidQuery, Problem
 from dbguard.observability import logger
+
+_EVENT_ID = re.compile(EVENT_ID_PATTERN)
 
 
 class StoredEvent(BaseModel):
@@ -56,7 +61,7 @@ class SearchResult:
 
 
 class AuditSearch:
-    def __init__(self, reader: AuditReader, codec: Callable[[], CursorCodec]) -> None:
+    def __init__(self, reader: EventReader, codec: Callable[[], CursorCodec]) -> None:
         self._reader = reader
         self._codec = codec  # read lazily: the key lives in Secrets Manager
 
@@ -74,6 +79,9 @@ class AuditSearch:
         return SearchResult(EventPage(events=events, next_cursor=next_cursor), page.index_items_read)
 
     def get(self, event_id: str) -> StoredEvent | None:
+        if not _EVENT_ID.fullmatch(event_id):
+            message = "must be 32 lowercase hex digits, as ingest answered it"
+            raise InvalidQuery(f"id: {message}", [Problem("id", message)])
         record = self._reader.get(event_id)
         return _stored(record) if record else None
 

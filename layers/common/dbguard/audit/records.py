@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dbguard.audit.keys import (
     INDEX_KEY_ATTRIBUTES,
@@ -14,7 +14,9 @@ from dbguard.audit.keys import (
     sort_key,
 )
 from dbguard.audit.params import DATABASE_PARAM_NAMES, first_param
-from dbguard.audit.parsing import ParsedEvent
+
+if TYPE_CHECKING:  # audit_query reads DIRECT_ATTRIBUTE only: it need not build the ingest parser
+    from dbguard.audit.parsing import ParsedEvent
 
 SECONDS_PER_DAY = 86_400
 DIRECT_ATTRIBUTE = "direct"

@@ -83,6 +83,22 @@ class CmdbInstance(BaseModel):
 UPSERT_REQUIRES = ("name", "engine", "host", "port", "database", "environment")
 
 
+class DescribedInstance(BaseModel):
+    """An instance as an upsert describes it: everything a registration needs is there."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    engine: str
+    host: str
+    port: int
+    database: str
+    environment: str
+    labels: dict[str, str]
+    credentials_secret_arn: str | None
+
+
 class CmdbChange(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
@@ -113,6 +129,10 @@ class CmdbChange(BaseModel):
             if missing:
                 raise ValueError(f"an upsert must give instance.{', instance.'.join(missing)}")
         return self
+
+    def described(self) -> DescribedInstance:
+        """The instance of an upsert (validated complete)."""
+        return DescribedInstance.model_validate(self.instance.model_dump())
 
 
 class CmdbChangeEvent(BaseModel):

@@ -17,18 +17,38 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from dbguard.adapters.cmdb_credentials import CredentialsReader, DatabaseCredentials
-from dbguard.adapters.jumpserver.client import JumpServerClient
-from dbguard.adapters.jumpserver.errors import JumpServerNotFound, JumpServerOutcomeUnknown
-from dbguard.adapters.jumpserver.models import DatabaseAsset
-from dbguard.adapters.registry_store import Lease, LeaseBusy, Registry
-from dbguard.adapters.secrets_store import DatabaseSecrets
-from dbguard.cmdb.models import MANAGED_LABEL, CmdbChange, CmdbInstance
+from dbguard.accounts import JumpServerAccount
+from dbguard.cmdb.inventory import (
+    AccountSource,
+    AccountTemplate,
+    AssetProtocol,
+    DatabaseAsset,
+    DatabaseAssetFields,
+)
+from dbguard.cmdb.models import MANAGED_LABEL, CmdbChange, DescribedInstance
+from dbguard.cmdb.ports import (
+    AccountCredentials,
+    JumpServerInventory,
+    NotInJumpServer,
+    OutcomeUnknown,
+    SecretIssuer,
+)
 from dbguard.engines import EngineProfile
 from dbguard.errors import NameCollision, RejectedChange, describe_error
 from dbguard.observability import logger
-from dbguard.registry.models import EntryStatus, JumpServerAccount, RegistryEntry
-from dbguard.rotation.rotator import Rotator
+from dbguard.registry.lease import Lease, LeaseBusy
+from dbguard.registry.models import EntryStatus, RegistryEntry, RotationStateChange
+from dbguard.registry.ports import CmdbRegistry
+from dbguard.secrets.ports import DatabaseSecretStore
+
+# a retired database keeps no token: each was expired
+TOKENS_FORGOTTEN = RotationStateChange(
+    current_token_id=None,
+    current_token_expires_at=None,
+    previous_token_id=None,
+    pending_token_id=None,
+    retired_token_ids=[],
+)
 
 
 class SyncOutcome(StrEnum):
@@ -51,11 +71,11 @@ class SyncOptions:
 class CmdbSync:
     def __init__(
         self,
-        jumpserver: JumpServerClient,
-        registry: Registry,
-        secrets: DatabaseSecrets,
-        credentials: CredentialsReader,
-        rotator: Rotator,
+        jumpserver: JumpServerInventory,
+        registry: CmdbRegistry,
+        secrets: DatabaseSecretStore,
+        credentials: AccountCredentials,
+        rotator: SecretIssuer,
         engines: dict[str, EngineProfile],
         options: SyncOptions,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -96,33 +116,18 @@ class CmdbSync:
 
     # ------------------------------------------------------------------ upsert
     def _upsert(self, change: CmdbChange, existing: RegistryEntry | None, lease: Lease) -> SyncOutcome:
-        instance = change.instance
+        instance = change.described()
         profile = self._profile(instance)
         source = self._account_source(instance)
         asset = self._place_asset(instance, profile, existing)
         lease.renew(self._clock().timestamp())
-        account = self._ensure_account(asset.id, source)
+        account = self._jumpserver.ensure_account(asset.id, self._options.account_name, source)
         self._jumpserver.ensure_permission(asset.id, account)
         lease.renew(self._clock().timestamp())
-        entry = RegistryEntry(
-            cmdb_id=instance.id,
-            name=instance.name,
-            status=EntryStatus.ACTIVE,
-            version=change.version,
-            changed_at=change.changed_at.isoformat(),
-            engine=instance.engine.lower(),
-            host=instance.host,
-            port=instance.port,
-            database=instance.database,
-            environment=instance.environment,
-            labels=instance.labels,
-            asset_id=asset.id,
-            account=account,
-            protocol=profile.protocol,
-        )
-        self._registry.save_cmdb_state(entry)
-        current = self._registry.get(instance.id)
-        if _needs_new_secret(existing, current):
+        saved = _entry(change, instance, profile, asset, account)
+        self._registry.save_cmdb_state(saved)
+        current = self._registry.get(instance.id) or saved  # with the rotation's attributes
+        if self._needs_new_secret(existing, current, profile):
             self._rotator.rotate_under_lease(current, lease)
         first = existing is None or not existing.is_active
         logger.info(
@@ -131,7 +136,7 @@ class CmdbSync:
         )
         return SyncOutcome.REGISTERED if first else SyncOutcome.UPDATED
 
-    def _profile(self, instance: CmdbInstance) -> EngineProfile:
+    def _profile(self, instance: DescribedInstance) -> EngineProfile:
         profile = self._engines.get(instance.engine.lower())
         if profile is None:
             known = ", ".join(sorted(self._engines))
@@ -139,7 +144,7 @@ class CmdbSync:
         return profile
 
     def _place_asset(
-        self, instance: CmdbInstance, profile: EngineProfile, existing: RegistryEntry | None
+        self, instance: DescribedInstance, profile: EngineProfile, existing: RegistryEntry | None
     ) -> DatabaseAsset:
         fields = self._asset_fields(instance, profile)
         # the registered asset, or one an earlier attempt created and journalled before failing
@@ -147,37 +152,40 @@ class CmdbSync:
         known = existing.asset_id if existing is not None else self._registry.journalled_asset(instance.id)
         if known is not None:
             try:
-                return self._jumpserver.update_database(known, **fields)
-            except JumpServerNotFound:  # removed in JumpServer by hand (or hard-deleted): recreate
+                return self._jumpserver.update_database(known, fields)
+            except NotInJumpServer:  # removed in JumpServer by hand (or hard-deleted): recreate
                 logger.warning("managed asset vanished; recreating", extra={"cmdb_id": instance.id})
         found = self._managed_asset_named(instance)
         if found is not None:
-            return self._jumpserver.update_database(found.id, **fields)
+            return self._jumpserver.update_database(found.id, fields)
+        created = self._create_asset(instance, fields)
+        self._registry.journal_asset(instance.id, created.id)
+        return created
+
+    def _create_asset(self, instance: DescribedInstance, fields: DatabaseAssetFields) -> DatabaseAsset:
         try:
-            created = self._jumpserver.create_database(**fields)
-        except JumpServerOutcomeUnknown:
+            return self._jumpserver.create_database(fields)
+        except OutcomeUnknown:
             # the create may have been applied: look before anything is repeated
             created = self._managed_asset_named(instance)
             if created is None:
                 raise
-        self._registry.journal_asset(instance.id, created.id)
-        return created
+            return created
 
-    def _asset_fields(self, instance: CmdbInstance, profile: EngineProfile) -> dict[str, object]:
+    def _asset_fields(self, instance: DescribedInstance, profile: EngineProfile) -> DatabaseAssetFields:
         node_path = self._options.node_path_template.format(environment=instance.environment)
-        return {
-            "name": instance.name,
-            "address": instance.host,
-            "port": instance.port,
-            "db_name": instance.database,
-            "platform_id": self._jumpserver.platform_id(profile.platform),
-            "protocol": profile.protocol,
-            "node_id": self._jumpserver.ensure_node(node_path),
-            "labels": {**instance.labels, MANAGED_LABEL: instance.id},
-            "is_active": True,
-        }
+        return DatabaseAssetFields(
+            name=instance.name,
+            address=instance.host,
+            db_name=instance.database,
+            is_active=True,
+            platform=self._jumpserver.platform_id(profile.platform),
+            nodes=[self._jumpserver.ensure_node(node_path)],
+            protocols=[AssetProtocol(name=profile.protocol, port=instance.port)],
+            labels={**instance.labels, MANAGED_LABEL: instance.id},
+        )
 
-    def _managed_asset_named(self, instance: CmdbInstance) -> DatabaseAsset | None:
+    def _managed_asset_named(self, instance: DescribedInstance) -> DatabaseAsset | None:
         found = self._jumpserver.find_database(instance.name)
         if found is None:
             return None
@@ -189,25 +197,35 @@ class CmdbSync:
             )
         return found
 
-    def _account_source(self, instance: CmdbInstance) -> DatabaseCredentials | str:
+    def _account_source(self, instance: DescribedInstance) -> AccountSource:
         """The database account's credentials (or the account template), checked before anything is
         changed: a change that may not use them changes nothing."""
         if instance.credentials_secret_arn:
             return self._credentials.read(instance.credentials_secret_arn, instance.id)
         if self._options.account_template_id:
-            return self._options.account_template_id
+            return AccountTemplate(id=self._options.account_template_id)
         raise RejectedChange(
             f"{instance.id}: no instance.credentialsSecretArn in the event and no JumpServer account "
             "template configured (JumpServerAccountTemplateId): dbguard has no credentials to register"
         )
 
-    def _ensure_account(self, asset_id: str, source: DatabaseCredentials | str) -> JumpServerAccount:
-        name = self._options.account_name
-        if isinstance(source, str):
-            return self._jumpserver.ensure_account(asset_id, name, template_id=source)
-        return self._jumpserver.ensure_account(
-            asset_id, name, username=source.username, secret=source.password
-        )
+    def _needs_new_secret(
+        self, before: RegistryEntry | None, after: RegistryEntry, profile: EngineProfile
+    ) -> bool:
+        """A first secret, or one whose content (asset, account, database name, engine) no longer
+        fits: changed by this change, or by an earlier one that saved the registry but failed before
+        its new secret was made (its retry, or a newer change, finds the registry as it left it)."""
+        if before is None or not before.is_active or after.current_token_id is None:
+            return True
+        return _secret_inputs(before) != _secret_inputs(after) or not self._secret_fits(after, profile)
+
+    def _secret_fits(self, entry: RegistryEntry, profile: EngineProfile) -> bool:
+        versions = self._secrets.versions(entry.secret_arn or self._secrets.name_of(entry.name))
+        if versions is None or versions.current is None or versions.scheduled_for_deletion:
+            return False  # the rotation makes (or restores) it
+        secret = self._secrets.read(versions.arn, versions.current)
+        made_for = (secret.jumpserver_asset_id, secret.dbname, secret.engine)
+        return made_for == (entry.asset_id, entry.database, profile.rds_engine)
 
     # ------------------------------------------------------------------ delete
     def _retire(self, change: CmdbChange, existing: RegistryEntry | None) -> SyncOutcome:
@@ -224,11 +242,13 @@ class CmdbSync:
             *existing.retired_token_ids,
         ]  # fmt: skip
         for token_id in filter(None, token_ids):
-            self._expire_token(token_id)
+            self._jumpserver.expire_connection_token(token_id)
         self._secrets.schedule_deletion(
             existing.secret_arn or self._secrets.name_of(existing.name),
             self._options.secret_recovery_window_days,
         )
+        # retired last: a retry after a failure before it finds the entry active and retires it again
+        self._registry.save_rotation_state(existing.cmdb_id, TOKENS_FORGOTTEN)
         retired = existing.model_copy(
             update={
                 "status": EntryStatus.RETIRED,
@@ -237,34 +257,40 @@ class CmdbSync:
             }
         )
         self._registry.save_cmdb_state(retired)
-        self._registry.save_rotation_state(
-            existing.cmdb_id,
-            current_token_id=None,
-            current_token_expires_at=None,
-            previous_token_id=None,
-            pending_token_id=None,
-            retired_token_ids=None,
-        )
         logger.info("database retired", extra={"cmdb_id": existing.cmdb_id, "database": existing.name})
         return SyncOutcome.RETIRED
 
     def _retire_asset(self, asset_id: str) -> None:
-        with suppress(JumpServerNotFound):  # already gone: the goal is reached
+        with suppress(NotInJumpServer):  # already gone: the goal is reached
             if self._options.hard_delete_assets:
                 self._jumpserver.delete_database(asset_id)
             else:
                 self._jumpserver.deactivate_database(asset_id)
 
-    def _expire_token(self, token_id: str) -> None:
-        with suppress(JumpServerNotFound):  # already expired
-            self._jumpserver.expire_connection_token(token_id)
 
-
-def _needs_new_secret(before: RegistryEntry | None, after: RegistryEntry) -> bool:
-    """A first secret, or one whose content (asset, account, database name) no longer fits."""
-    if before is None or not before.is_active or after.current_token_id is None:
-        return True
-    return _secret_inputs(before) != _secret_inputs(after)
+def _entry(
+    change: CmdbChange,
+    instance: DescribedInstance,
+    profile: EngineProfile,
+    asset: DatabaseAsset,
+    account: JumpServerAccount,
+) -> RegistryEntry:
+    return RegistryEntry(
+        cmdb_id=instance.id,
+        name=instance.name,
+        status=EntryStatus.ACTIVE,
+        version=change.version,
+        changed_at=change.changed_at.isoformat(),
+        engine=instance.engine.lower(),
+        host=instance.host,
+        port=instance.port,
+        database=instance.database,
+        environment=instance.environment,
+        labels=instance.labels,
+        asset_id=asset.id,
+        account=account,
+        protocol=profile.protocol,
+    )
 
 
 def _secret_inputs(entry: RegistryEntry) -> tuple[object, ...]:

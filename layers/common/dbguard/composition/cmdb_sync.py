@@ -1,22 +1,56 @@
-"""cmdb_sync's parts put together from settings (at cold start)."""
+"""cmdb_sync's object graph, built once per cold start from its settings."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from pydantic import Field
+
 from dbguard.adapters import aws
 from dbguard.adapters.cmdb_credentials import CredentialsReader
-from dbguard.adapters.jumpserver.client import JUMPSERVER_SETTINGS, JumpServerClient
+from dbguard.adapters.dead_letters import DeadLetters
 from dbguard.adapters.registry_store import Registry
 from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.cmdb.sync import CmdbSync, SyncOptions
-from dbguard.composition.rotator import ROTATION_SETTINGS, build_rotator
-from dbguard.composition.settings import Settings
-
-CMDB_SYNC_SETTINGS = (*ROTATION_SETTINGS, *JUMPSERVER_SETTINGS, "cmdb_dead_letter_queue_url")
+from dbguard.composition.jumpserver import JumpServerSettings, build_jumpserver
+from dbguard.composition.rotator import RegistrySettings, build_rotator
 
 
-def build_cmdb_sync(settings: Settings) -> CmdbSync:
+class CmdbSyncSettings(JumpServerSettings, RegistrySettings):
+    node_path_template: str = Field(
+        default="dbguard/{environment}",
+        pattern=r"^[^{}]*(\{environment\}[^{}]*)*$",
+        alias="NODE_PATH_TEMPLATE",
+    )
+    account_name: str = Field(
+        default="dbguard", min_length=1, max_length=128, alias="JUMPSERVER_ACCOUNT_NAME"
+    )
+    account_template_id: str | None = Field(default=None, alias="JUMPSERVER_ACCOUNT_TEMPLATE_ID")
+    hard_delete_assets: bool = Field(default=False, alias="HARD_DELETE_ASSETS")
+    secret_recovery_window_days: int = Field(default=30, ge=7, le=30, alias="SECRET_RECOVERY_WINDOW_DAYS")
+    cmdb_dead_letter_queue_url: str = Field(alias="CMDB_DEAD_LETTER_QUEUE_URL")
+    cmdb_max_event_bytes: int = Field(default=65_536, ge=1024, le=262_144, alias="CMDB_MAX_EVENT_BYTES")
+
+
+@dataclass(frozen=True)
+class CmdbSyncParts:
+    settings: CmdbSyncSettings
+    sync: CmdbSync
+    dead_letters: DeadLetters
+
+
+def compose() -> CmdbSyncParts:
+    settings = CmdbSyncSettings.load()
+    return CmdbSyncParts(
+        settings=settings,
+        sync=_build_sync(settings),
+        dead_letters=DeadLetters.create(settings.cmdb_dead_letter_queue_url),
+    )
+
+
+def _build_sync(settings: CmdbSyncSettings) -> CmdbSync:
     secretsmanager = aws.client("secretsmanager")
-    jumpserver = JumpServerClient.from_settings(settings, secretsmanager)
+    jumpserver = build_jumpserver(settings, secretsmanager)
     registry = Registry.create(settings.registry_table_name)
     secrets = DatabaseSecrets(secretsmanager, settings.secrets_prefix)
     options = SyncOptions(

@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
+from pydantic import Field, Json
+
 from dbguard.adapters.registry_store import Registry
 from dbguard.adapters.secrets_store import DatabaseSecrets
-from dbguard.composition.settings import Settings
+from dbguard.composition.settings import EnvSettings
+from dbguard.engines import DEFAULT_ENGINES, EngineProfile
 from dbguard.errors import ConfigurationError
 from dbguard.registry.models import RegistryEntry
 from dbguard.rotation.ports import ConnectionTokens, IssuedToken
 from dbguard.rotation.rotator import Rotator
 from dbguard.secrets.contract import DatabaseSecret, ProxyEndpoint, shape_secret
 
-ROTATION_SETTINGS = ("registry_table_name", "jumpserver_proxy_host")
+
+class RegistrySettings(EnvSettings):
+    """The registry of managed databases, their secrets and how a rotation writes them: cmdb_sync
+    writes a database's first secret, token_rotation every later one."""
+
+    registry_table_name: str = Field(alias="REGISTRY_TABLE_NAME")
+    secrets_prefix: str = Field(
+        default="dbguard/db", pattern=r"^[A-Za-z0-9/_+=.@-]{1,200}$", alias="SECRETS_PREFIX"
+    )
+    engine_map: Json[dict[str, EngineProfile]] = Field(default_factory=dict, alias="ENGINE_MAP")
+    jumpserver_proxy_host: str = Field(alias="JUMPSERVER_PROXY_HOST")
+    jumpserver_proxy_port: int | None = Field(default=None, ge=1, le=65535, alias="JUMPSERVER_PROXY_PORT")
+    # the AWS caching clients docs/applications.md recommends keep a secret for an hour by default
+    consumer_cache_seconds: int = Field(default=3600, ge=0, le=86400, alias="CONSUMER_CACHE_SECONDS")
+    # at least the longest timeout of the functions that take the lease (the template sets it to the
+    # rotation's timeout; cmdb_sync's is shorter), so a running holder never loses it
+    rotation_lease_seconds: int = Field(default=900, ge=60, le=900, alias="ROTATION_LEASE_SECONDS")
+
+    @property
+    def engines(self) -> dict[str, EngineProfile]:
+        """The built-in engine map with the operator's ENGINE_MAP merged over it."""
+        return {**DEFAULT_ENGINES, **{name.lower(): profile for name, profile in self.engine_map.items()}}
 
 
 def build_rotator(
-    settings: Settings, tokens: ConnectionTokens, registry: Registry, secrets: DatabaseSecrets
+    settings: RegistrySettings, tokens: ConnectionTokens, registry: Registry, secrets: DatabaseSecrets
 ) -> Rotator:
     engines = settings.engines
     proxy = ProxyEndpoint(host=settings.jumpserver_proxy_host, default_port=settings.jumpserver_proxy_port)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from dbguard.accounts import JumpServerAccount
 
 
 class EntryStatus(StrEnum):
@@ -12,18 +15,40 @@ class EntryStatus(StrEnum):
     RETIRED = "retired"
 
 
-class JumpServerAccount(BaseModel):
-    """The account connection tokens are issued for: a token names it by its name (v3) or id (v4.9+),
-    an asset permission by its username (entries registered before dbguard kept it have none)."""
+class RotationState(BaseModel):
+    """The attributes only the rotation writes (cmdb_sync's never overlap them)."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
-    id: str
-    name: str
-    username: str | None = None
+    secret_arn: str | None = Field(default=None, alias="secretArn")
+    current_token_id: str | None = Field(default=None, alias="currentTokenId")
+    # the AWSCURRENT version holding current_token_id: a version's value never changes, so while that
+    # version is still AWSCURRENT the next rotation knows its token without reading the value
+    current_version_id: str | None = Field(default=None, alias="currentVersionId")
+    current_token_expires_at: int | None = Field(default=None, alias="currentTokenExpiresAt")
+    previous_token_id: str | None = Field(default=None, alias="previousTokenId")
+    pending_token_id: str | None = Field(default=None, alias="pendingTokenId")
+    retired_token_ids: list[str] = Field(default_factory=list, alias="retiredTokenIds")
+    last_rotated_at: int | None = Field(default=None, alias="lastRotatedAt")
+    last_rotation_error: str | None = Field(default=None, alias="lastRotationError")
 
 
-class RegistryEntry(BaseModel):
+class RotationStateChange(RotationState):
+    """Rotation attributes to write: exactly those passed to the constructor (None or [] removes
+    one); the others are left as they are, whatever another writer set meanwhile."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+
+    def attributes(self) -> dict[str, Any]:
+        """The attributes this change writes, by their table names."""
+        return self.model_dump(by_alias=True, include=self.model_fields_set)
+
+    def merged(self, later: RotationStateChange) -> RotationStateChange:
+        """This change and `later` as one write (`later` wins where both name an attribute)."""
+        return self.model_copy(update={name: getattr(later, name) for name in later.model_fields_set})
+
+
+class RegistryEntry(RotationState):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
     # written by cmdb_sync when a CMDB change has been applied in full
@@ -42,19 +67,6 @@ class RegistryEntry(BaseModel):
     account: JumpServerAccount
     protocol: str
     last_sync_error: str | None = Field(default=None, alias="lastSyncError")
-
-    # written by the rotation
-    secret_arn: str | None = Field(default=None, alias="secretArn")
-    current_token_id: str | None = Field(default=None, alias="currentTokenId")
-    # the AWSCURRENT version holding current_token_id: a version's value never changes, so while that
-    # version is still AWSCURRENT the next rotation knows its token without reading the value
-    current_version_id: str | None = Field(default=None, alias="currentVersionId")
-    current_token_expires_at: int | None = Field(default=None, alias="currentTokenExpiresAt")
-    previous_token_id: str | None = Field(default=None, alias="previousTokenId")
-    pending_token_id: str | None = Field(default=None, alias="pendingTokenId")
-    retired_token_ids: list[str] = Field(default_factory=list, alias="retiredTokenIds")
-    last_rotated_at: int | None = Field(default=None, alias="lastRotatedAt")
-    last_rotation_error: str | None = Field(default=None, alias="lastRotationError")
 
     @property
     def is_active(self) -> bool:

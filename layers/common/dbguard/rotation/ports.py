@@ -1,4 +1,4 @@
-"""What the rotation needs from JumpServer and from the engine map, as protocols."""
+"""What the rotation needs from JumpServer's connection tokens, as protocols."""
 
 from __future__ import annotations
 
@@ -7,31 +7,50 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
-from dbguard.registry.models import JumpServerAccount, RegistryEntry
-from dbguard.secrets.contract import DatabaseSecret
+from dbguard.accounts import JumpServerAccount
+
+
+class PermissionMissing(Exception):
+    """No asset permission lets the service user issue tokens for this asset and account."""
 
 
 class IssuedToken(Protocol):
-    id: str
-    value: SecretStr
-    date_expired: datetime
-    is_expired: bool
-    is_reusable: bool
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def value(self) -> SecretStr: ...
+
+    @property
+    def date_expired(self) -> datetime: ...
+
+    @property
+    def is_expired(self) -> bool: ...
+
+    @property
+    def is_reusable(self) -> bool: ...
 
 
 class ConnectionTokens(Protocol):
     def create_connection_token(
         self, asset_id: str, account: JumpServerAccount, protocol: str
-    ) -> IssuedToken: ...
+    ) -> IssuedToken:
+        """A one-time token (it expires in 300 s unless made reusable); PermissionMissing when no
+        asset permission covers the asset and account."""
+        ...
 
-    def make_token_reusable(self, token: IssuedToken) -> IssuedToken: ...
+    def make_token_reusable(self, token: IssuedToken) -> IssuedToken:
+        """The token as JumpServer holds it after the reuse call (check it is reusable)."""
+        ...
 
-    def get_connection_token(self, token_id: str) -> IssuedToken | None: ...
+    def get_connection_token(self, token_id: str) -> IssuedToken | None:
+        """The token, or None when JumpServer does not know it (expired, or not ours)."""
+        ...
 
-    def expire_connection_token(self, token_id: str) -> None: ...
+    def expire_connection_token(self, token_id: str) -> None:
+        """Revoke the token; one that is already expired or unknown counts as done."""
+        ...
 
-    def ensure_permission(self, asset_id: str, account: JumpServerAccount) -> None: ...
-
-
-class SecretShaper(Protocol):
-    def __call__(self, entry: RegistryEntry, token: IssuedToken) -> DatabaseSecret: ...
+    def ensure_permission(self, asset_id: str, account: JumpServerAccount) -> None:
+        """Let the service user issue tokens for this asset and account."""
+        ...

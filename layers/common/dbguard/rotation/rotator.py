@@ -30,17 +30,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from dbguard.adapters.jumpserver.errors import JumpServerPermissionMissing
-from dbguard.adapters.registry_store import Lease, LeaseBusy, Registry
-from dbguard.adapters.secrets_store import DatabaseSecrets, SecretVersions
 from dbguard.errors import describe_error
 from dbguard.observability import logger
-from dbguard.registry.models import RegistryEntry
-from dbguard.rotation.ports import ConnectionTokens, IssuedToken, SecretShaper
+from dbguard.registry.lease import Lease, LeaseBusy
+from dbguard.registry.models import RegistryEntry, RotationStateChange
+from dbguard.registry.ports import RotationRegistry
+from dbguard.rotation.ports import ConnectionTokens, IssuedToken, PermissionMissing
+from dbguard.secrets.ports import DatabaseSecretStore, SecretShaper, SecretValueNotFound, SecretVersions
 
 
 class Outcome(StrEnum):
@@ -79,8 +80,8 @@ class Rotator:
     def __init__(
         self,
         tokens: ConnectionTokens,
-        secrets: DatabaseSecrets,
-        registry: Registry,
+        secrets: DatabaseSecretStore,
+        registry: RotationRegistry,
         shape: SecretShaper,
         *,
         lease_seconds: int,
@@ -117,7 +118,9 @@ class Rotator:
         except Exception as error:  # one database's failure must never stop the others
             message = describe_error(error)
             logger.warning("rotation failed", extra={"database": entry.name, "error": message})
-            self._registry.save_rotation_state(entry.cmdb_id, last_rotation_error=message)
+            self._registry.save_rotation_state(
+                entry.cmdb_id, RotationStateChange(last_rotation_error=message)
+            )
             return RotationResult(entry.name, Outcome.FAILED, message)
 
     def rotate_under_lease(self, entry: RegistryEntry, lease: Lease) -> RotationResult:
@@ -190,10 +193,10 @@ class Rotator:
         """No secret yet (a first secret that failed): no label can hold a journalled token."""
         if not _journal_is_dirty(entry):
             return entry
-        strays = sorted({entry.pending_token_id, *entry.retired_token_ids} - {None})
+        strays = sorted({*entry.retired_token_ids, *filter(None, [entry.pending_token_id])})
         still_valid = self._expire(strays)
         self._registry.save_rotation_state(
-            entry.cmdb_id, pending_token_id=None, retired_token_ids=still_valid
+            entry.cmdb_id, RotationStateChange(pending_token_id=None, retired_token_ids=still_valid)
         )
         return self._latest(entry)
 
@@ -227,7 +230,7 @@ class Rotator:
         """A token confirmed reusable and unexpired by JumpServer's own answer: the only kind ever
         written to a secret."""
         created = self._issue(entry)
-        self._registry.save_rotation_state(entry.cmdb_id, pending_token_id=created.id)
+        self._registry.save_rotation_state(entry.cmdb_id, RotationStateChange(pending_token_id=created.id))
         try:
             token = self._tokens.make_token_reusable(created)
             if not token.is_reusable:
@@ -240,7 +243,7 @@ class Rotator:
     def _issue(self, entry: RegistryEntry) -> IssuedToken:
         try:
             return self._tokens.create_connection_token(entry.asset_id, entry.account, entry.protocol)
-        except JumpServerPermissionMissing:
+        except PermissionMissing:
             # earlier dbguard versions named the account (not its username) in the permission, which
             # grants nothing on a real server: correct the permission once, then ask again
             logger.warning("repairing the asset permission", extra={"database": entry.name})
@@ -272,27 +275,28 @@ class Rotator:
         lease.renew(self._now())
         versions = self._require_versions(entry)
         labelled = self._labelled_tokens(versions, promoted, _recorded_version(entry))
-        current, previous = labelled.get(versions.current), labelled.get(versions.previous)
+        current, previous = _token_of(labelled, versions.current), _token_of(labelled, versions.previous)
         known = {
             entry.current_token_id, entry.previous_token_id, entry.pending_token_id,
             *entry.retired_token_ids, *also, promoted.id if promoted else None,
         }  # fmt: skip
         retire = sorted(token for token in known - set(labelled.values()) if token)
-        changes: dict[str, object] = {
-            "secret_arn": versions.arn,
-            "current_token_id": current,
-            "current_version_id": versions.current,
-            "previous_token_id": previous,
-            "pending_token_id": None,
-            "retired_token_ids": retire,
-        }
+        change = RotationStateChange(
+            secret_arn=versions.arn, current_token_id=current, current_version_id=versions.current,
+            previous_token_id=previous, pending_token_id=None, retired_token_ids=retire,
+        )  # fmt: skip
         if current != entry.current_token_id:  # a promotion this run or an unrecorded one
-            changes |= {"last_rotated_at": int(self._now()), "last_rotation_error": None}
-            changes["current_token_expires_at"] = self._expiry_of(versions, promoted)
-        self._registry.save_rotation_state(entry.cmdb_id, **changes)
+            promotion = RotationStateChange(
+                last_rotated_at=int(self._now()), last_rotation_error=None,
+                current_token_expires_at=self._expiry_of(versions, promoted),
+            )  # fmt: skip
+            change = change.merged(promotion)
+        self._registry.save_rotation_state(entry.cmdb_id, change)
         still_valid = self._expire(retire)
         if still_valid != retire:
-            self._registry.save_rotation_state(entry.cmdb_id, retired_token_ids=still_valid)
+            self._registry.save_rotation_state(
+                entry.cmdb_id, RotationStateChange(retired_token_ids=still_valid)
+            )
         if promoted is not None:
             logger.info(
                 "rotated",
@@ -319,17 +323,27 @@ class Rotator:
                 labelled[version_id] = promoted.id  # just written: no need to read it back
             elif version_id in recorded:
                 labelled[version_id] = recorded[version_id]
-            else:
-                labelled[version_id] = self._secrets.read(versions.arn, version_id).token_id
+            elif (token_id := self._token_in(versions, version_id)) is not None:
+                labelled[version_id] = token_id
         return labelled
 
-    def _expiry_of(self, versions: SecretVersions, promoted: IssuedToken | None) -> int:
+    def _token_in(self, versions: SecretVersions, version_id: str) -> str | None:
+        try:
+            return self._secrets.read(versions.arn, version_id).token_id
+        except SecretValueNotFound:
+            if version_id != versions.pending:
+                raise
+            return None  # rotate-secret labels AWSPENDING before createSecret writes it: no token yet
+
+    def _expiry_of(self, versions: SecretVersions, promoted: IssuedToken | None) -> int | None:
         if promoted is not None:
             return int(promoted.date_expired.timestamp())
+        if versions.current is None:
+            return None
         return int(self._secrets.read(versions.arn, versions.current).expires_at.timestamp())
 
     # ------------------------------------------------------------------ helpers
-    def _lease(self, entry: RegistryEntry):
+    def _lease(self, entry: RegistryEntry) -> AbstractContextManager[Lease]:
         return self._registry.lease(entry.cmdb_id, int(self._now()), self._lease_seconds)
 
     def _now(self) -> float:
@@ -406,7 +420,7 @@ class Rotator:
             if versions is not None and token_id in self._labelled_tokens(versions, None).values():
                 return
             self._tokens.expire_connection_token(token_id)
-            self._registry.save_rotation_state(entry.cmdb_id, pending_token_id=None)
+            self._registry.save_rotation_state(entry.cmdb_id, RotationStateChange(pending_token_id=None))
         except Exception as error:
             logger.warning(
                 "cleanup deferred to the next run",
@@ -415,7 +429,7 @@ class Rotator:
 
     def _expire(self, token_ids: list[str]) -> list[str]:
         """Expire each token; return those JumpServer could not be told about (to retry later)."""
-        failed = []
+        failed: list[str] = []
         for token_id in token_ids:
             try:
                 self._tokens.expire_connection_token(token_id)
@@ -425,6 +439,10 @@ class Rotator:
                 )
                 failed.append(token_id)
         return failed
+
+
+def _token_of(labelled: dict[str, str], version_id: str | None) -> str | None:
+    return labelled.get(version_id) if version_id else None
 
 
 def _recorded_version(entry: RegistryEntry) -> dict[str, str]:

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from dbguard.adapters.registry_store import Registry
 from dbguard.registry.models import RegistryEntry
+from dbguard.registry.ports import RotationRegistry
 from dbguard.rotation.rotator import Outcome, RotationResult, Rotator
 
 
@@ -27,7 +27,7 @@ class RunReport:
 
 
 class RotationRunner:
-    def __init__(self, registry: Registry, rotator: Rotator, concurrency: int) -> None:
+    def __init__(self, registry: RotationRegistry, rotator: Rotator, concurrency: int) -> None:
         self._registry = registry
         self._rotator = rotator
         self._concurrency = concurrency

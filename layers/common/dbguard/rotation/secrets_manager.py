@@ -10,10 +10,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dbguard.adapters.registry_store import Registry
-from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.errors import InvalidInput
+from dbguard.registry.ports import RotationRegistry
 from dbguard.rotation.rotator import Rotator
+from dbguard.secrets.ports import DatabaseSecretStore
 
 
 class RotationStep(BaseModel):
@@ -26,7 +26,7 @@ class RotationStep(BaseModel):
 
 
 class SecretsManagerRotation:
-    def __init__(self, rotator: Rotator, registry: Registry, secrets: DatabaseSecrets) -> None:
+    def __init__(self, rotator: Rotator, registry: RotationRegistry, secrets: DatabaseSecretStore) -> None:
         self._rotator = rotator
         self._registry = registry
         self._secrets = secrets

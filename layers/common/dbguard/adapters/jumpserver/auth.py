@@ -41,6 +41,7 @@ class JumpServerCredentials(BaseModel):
     def auth(self) -> Callable[[PreparedRequest], PreparedRequest]:
         if self.access_key_id and self.access_key_secret:
             return _SignatureAuth(self.access_key_id, self.access_key_secret)
+        assert self.private_token is not None  # _one_kind: one or the other
         return _TokenAuth(self.private_token)
 
 
@@ -64,11 +65,11 @@ class _SignatureAuth:
 
     def __call__(self, request: PreparedRequest) -> PreparedRequest:
         request.headers["Date"] = formatdate(usegmt=True)
-        split = urlsplit(request.url)
+        split = urlsplit(str(request.url))  # set once the request is prepared
         target = split.path + (f"?{split.query}" if split.query else "")
         signed = "\n".join(
             [
-                f"(request-target): {request.method.lower()} {target}",
+                f"(request-target): {str(request.method).lower()} {target}",
                 f"accept: {request.headers.get('Accept', '')}",
                 f"date: {request.headers['Date']}",
             ]

@@ -14,22 +14,19 @@ from collections.abc import Iterator
 from contextlib import suppress
 from typing import Any
 
-from pydantic import SecretStr
-
-from dbguard.adapters.jumpserver.auth import CredentialsSource
+from dbguard.accounts import JumpServerAccount
 from dbguard.adapters.jumpserver.errors import (
     JumpServerNotFound,
     JumpServerRejected,
     JumpServerUnavailable,
     ReusableTokensDisabled,
 )
-from dbguard.adapters.jumpserver.models import ConnectionToken, DatabaseAsset
-from dbguard.adapters.jumpserver.transport import RequestBudget, Transport
-from dbguard.composition.settings import Settings
+from dbguard.adapters.jumpserver.models import ConnectionToken, JumpServerDatabaseAsset
+from dbguard.adapters.jumpserver.transport import Transport
+from dbguard.cmdb.inventory import AccountSource, AccountTemplate, DatabaseAsset, DatabaseAssetFields
 from dbguard.errors import ConfigurationError
-from dbguard.registry.models import JumpServerAccount
+from dbguard.rotation.ports import IssuedToken
 
-JUMPSERVER_SETTINGS = ("jumpserver_url", "jumpserver_credentials_secret_arn")
 PAGE_SIZE = 500  # below both versions' maximum (v3 10000, v4 1000)
 TOKENS = "/api/v1/authentication/connection-token/"
 PERMISSIONS = "/api/v1/perms/asset-permissions/"
@@ -59,28 +56,6 @@ class JumpServerClient:
         self._root: dict[str, Any] | None = None
         self._nodes: dict[str, str] = {}
         self._templates: dict[str, tuple[str, str]] = {}
-
-    @classmethod
-    def from_settings(cls, settings: Settings, secretsmanager: Any) -> JumpServerClient:
-        credentials = CredentialsSource(
-            secretsmanager,
-            settings.jumpserver_credentials_secret_arn,
-            settings.jumpserver_credentials_cache_seconds,
-        )
-        transport = Transport(
-            settings.jumpserver_url,
-            credentials,
-            org_id=settings.jumpserver_org_id,
-            timeout_seconds=settings.jumpserver_timeout_seconds,
-            max_retries=settings.jumpserver_max_retries,
-            budget=RequestBudget(rate) if (rate := settings.jumpserver_requests_per_minute) else None,
-        )
-        return cls(
-            transport,
-            version=settings.jumpserver_version,
-            platform_ids=settings.jumpserver_platform_ids,
-            use_admin_tokens=settings.jumpserver_use_admin_tokens,
-        )
 
     # ------------------------------------------------------------------ server facts (read once)
     @property
@@ -135,7 +110,7 @@ class JumpServerClient:
             )
             self._root = roots[0]
         if not path:  # the root itself: posting its bare full_value is a 500 on real servers
-            return self._root["id"]
+            return str(self._root["id"])
         node = self._http.request(
             "POST",
             "/api/v1/assets/nodes/",
@@ -143,38 +118,35 @@ class JumpServerClient:
             what="a node",
         )
         with self._lock:
-            self._nodes[path] = node["id"]
-        return node["id"]
+            self._nodes[path] = str(node["id"])
+        return self._nodes[path]
 
     # ------------------------------------------------------------------ database assets
     def find_database(self, name: str) -> DatabaseAsset | None:
         for asset in self._pages("/api/v1/assets/databases/", {"name": name}, f"asset {name}"):
             if asset["name"] == name:
-                return DatabaseAsset.model_validate(asset)
+                return JumpServerDatabaseAsset.model_validate(asset)
         return None
 
     def list_databases(self) -> Iterator[DatabaseAsset]:
         for asset in self._pages("/api/v1/assets/databases/", {}, "the database assets"):
-            yield DatabaseAsset.model_validate(asset)
+            yield JumpServerDatabaseAsset.model_validate(asset)
 
     def get_database(self, asset_id: str) -> DatabaseAsset:
-        return DatabaseAsset.model_validate(
+        return JumpServerDatabaseAsset.model_validate(
             self._http.request("GET", f"/api/v1/assets/databases/{asset_id}/", what=f"asset {asset_id}")
         )
 
-    def create_database(self, **fields: Any) -> DatabaseAsset:
-        body = _asset_body(fields)
+    def create_database(self, fields: DatabaseAssetFields) -> DatabaseAsset:
         created = self._http.request(
-            "POST", "/api/v1/assets/databases/", json=body, what=f"asset {fields['name']}"
+            "POST", "/api/v1/assets/databases/", json=_asset_body(fields), what=f"asset {fields.name}"
         )
-        return DatabaseAsset.model_validate(created)
+        return JumpServerDatabaseAsset.model_validate(created)
 
-    def update_database(self, asset_id: str, **fields: Any) -> DatabaseAsset:
-        body = _asset_body(fields)
-        updated = self._http.request(
-            "PATCH", f"/api/v1/assets/databases/{asset_id}/", json=body, what=f"asset {asset_id}"
-        )
-        return DatabaseAsset.model_validate(updated)
+    def update_database(self, asset_id: str, fields: DatabaseAssetFields) -> DatabaseAsset:
+        path = f"/api/v1/assets/databases/{asset_id}/"
+        updated = self._http.request("PATCH", path, json=_asset_body(fields), what=f"asset {asset_id}")
+        return JumpServerDatabaseAsset.model_validate(updated)
 
     def deactivate_database(self, asset_id: str) -> None:
         self._http.request(
@@ -188,37 +160,36 @@ class JumpServerClient:
         self._http.request("DELETE", f"/api/v1/assets/databases/{asset_id}/", what=f"asset {asset_id}")
 
     # ------------------------------------------------------------------ accounts and permissions
-    def ensure_account(
-        self, asset_id: str, name: str, *, username: str | None = None, secret: SecretStr | None = None,
-        template_id: str | None = None,
-    ) -> JumpServerAccount:  # fmt: skip
+    def ensure_account(self, asset_id: str, name: str, source: AccountSource) -> JumpServerAccount:
         """The account `name` on the asset, created or brought up to date; never duplicated.
 
         With a template, JumpServer replaces name, username and secret by the template's
         (accounts/serializers/account/account.py from_template_if_need), so the account is the
         template's name; its secret is the template's business."""
-        if template_id:
-            name, username = self._template(template_id)
-        existing = self._account_named(asset_id, name)
-        if existing is not None:
-            if username and existing["username"] != username:
-                raise JumpServerRejected(
-                    f"account {name} on asset {asset_id} has another user name than the credentials give; "
-                    "JumpServer cannot change it: delete the account in JumpServer and redrive the change"
-                )
-            if secret is not None and not template_id:
-                self._http.request(
-                    "PATCH", f"/api/v1/accounts/accounts/{existing['id']}/",
-                    json={"secret": secret.get_secret_value()}, what=f"account {name}",
-                )  # fmt: skip
-            return _account(existing)
-        body: dict[str, Any] = {"asset": asset_id, "name": name, "privileged": False, "on_invalid": "error"}
-        if template_id:
-            body["template"] = template_id
+        secret: str | None = None
+        if isinstance(source, AccountTemplate):
+            name, username = self._template(source.id)
+            given: dict[str, Any] = {"template": source.id}
         else:
-            body |= {"username": username, "secret_type": "password", "secret": secret.get_secret_value()}
-        created = self._http.request("POST", "/api/v1/accounts/accounts/", json=body, what=f"account {name}")
-        return _account(created)
+            username, secret = source.username, source.password.get_secret_value()
+            given = {"username": username, "secret_type": "password", "secret": secret}
+        existing = self._account_named(asset_id, name)
+        if existing is None:
+            body = {"asset": asset_id, "name": name, "privileged": False, "on_invalid": "error", **given}
+            return _account(
+                self._http.request("POST", "/api/v1/accounts/accounts/", json=body, what=f"account {name}")
+            )
+        if username and existing["username"] != username:
+            raise JumpServerRejected(
+                f"account {name} on asset {asset_id} has another user name than the credentials give; "
+                "JumpServer cannot change it: delete the account in JumpServer and redrive the change"
+            )
+        if secret is not None:
+            self._http.request(
+                "PATCH", f"/api/v1/accounts/accounts/{existing['id']}/", json={"secret": secret},
+                what=f"account {name}",
+            )  # fmt: skip
+        return _account(existing)
 
     def _account_named(self, asset_id: str, name: str) -> dict[str, Any] | None:
         # v3 has no `name` filter (it is ignored), so filter here
@@ -269,7 +240,7 @@ class JumpServerClient:
         found = next((a for a in accounts if a["id"] == account.id), None)
         if found is None:
             raise JumpServerNotFound(f"account {account.name} is no longer on asset {asset_id}", status=404)
-        return found["username"]
+        return str(found["username"])
 
     # ------------------------------------------------------------------ connection tokens
     def create_connection_token(
@@ -291,7 +262,7 @@ class JumpServerClient:
             self._http.request("POST", path, json=body, what="a connection token")
         )
 
-    def make_token_reusable(self, token: ConnectionToken) -> ConnectionToken:
+    def make_token_reusable(self, token: IssuedToken) -> ConnectionToken:
         """The token as JumpServer now holds it. The reuse answer is the token serializer's data (id,
         is_reusable, date_expired: authentication/api/connection_token.py reuse(), v3.10 and v4.x), so
         no read-back is needed; an answer without the expiry is read back."""
@@ -363,19 +334,10 @@ def _grants(found: dict[str, Any], wanted: dict[str, Any]) -> bool:
     )
 
 
-def _asset_body(fields: dict[str, Any]) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    for key in ("name", "address", "db_name", "is_active"):
-        if key in fields:
-            body[key] = fields[key]
-    if "platform_id" in fields:
-        body["platform"] = fields["platform_id"]  # the numeric id: a name is a 500
-    if "node_id" in fields:
-        body["nodes"] = [fields["node_id"]]
-    if "protocol" in fields:
-        body["protocols"] = [{"name": fields["protocol"], "port": fields["port"]}]  # a missing port is a 500
-    if "labels" in fields:
-        body["labels"] = [f"{key}:{value}" for key, value in fields["labels"].items()]
+def _asset_body(fields: DatabaseAssetFields) -> dict[str, Any]:
+    body = fields.model_dump(exclude_none=True)
+    if "labels" in body:
+        body["labels"] = [f"{key}:{value}" for key, value in body["labels"].items()]
     return body
 
 

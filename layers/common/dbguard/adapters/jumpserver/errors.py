@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from dbguard.cmdb.ports import NotInJumpServer, OutcomeUnknown
 from dbguard.errors import DbguardError
+from dbguard.rotation.ports import PermissionMissing
 
 
 class JumpServerError(DbguardError):
@@ -25,7 +27,7 @@ class JumpServerAuthError(JumpServerError):
     """401/403: the credentials are wrong, or the service user lacks a role."""
 
 
-class JumpServerNotFound(JumpServerError):
+class JumpServerNotFound(JumpServerError, NotInJumpServer):
     """404: the object does not exist (or, for tokens, is expired or not the caller's)."""
 
 
@@ -33,7 +35,7 @@ class JumpServerRejected(JumpServerError):
     """400 and other refusals of the request itself: repeating it will not help."""
 
 
-class JumpServerPermissionMissing(JumpServerRejected):
+class JumpServerPermissionMissing(JumpServerRejected, PermissionMissing):
     """`perm_account_invalid`: no asset permission covers the asset, account and protocol."""
 
 
@@ -53,9 +55,8 @@ class JumpServerUnavailable(JumpServerError):
     """Unreachable, timing out or answering 5xx after the retries allowed."""
 
 
-class JumpServerOutcomeUnknown(JumpServerUnavailable):
-    """A POST that may or may not have been applied (timeout or 5xx after it was sent): it is
-    never repeated blindly; the caller looks before trying again."""
+class JumpServerOutcomeUnknown(JumpServerUnavailable, OutcomeUnknown):
+    """A POST that may or may not have been applied (timeout or 5xx after it was sent)."""
 
 
 def error_from_response(status: int, body: Any, what: str) -> JumpServerError:

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from dbguard.cmdb.inventory import DatabaseAsset
+
 DATE_FORMAT = "%Y/%m/%d %H:%M:%S %z"  # JumpServer's, in the server's time zone
 
 
@@ -16,15 +18,8 @@ def parse_date(value: Any) -> Any:
     return value
 
 
-class DatabaseAsset(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    id: str
-    name: str
-    address: str
-    db_name: str | None = None
-    is_active: bool = True
-    labels: dict[str, str] = Field(default_factory=dict)
+class JumpServerDatabaseAsset(DatabaseAsset):
+    """A database asset read from JumpServer's answer."""
 
     @field_validator("labels", mode="before")
     @classmethod

@@ -119,7 +119,9 @@ class Transport:
                 self._session = requests.Session()
             return self._session
 
-    def _send(self, method: str, path: str, params: Any, body: Any, what: str, refresh: bool = False):
+    def _send(
+        self, method: str, path: str, params: Any, body: Any, what: str, refresh: bool = False
+    ) -> requests.Response:
         import requests  # on first use, not at import (see _http)
 
         session = self._http()

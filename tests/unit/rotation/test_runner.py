@@ -1,0 +1,99 @@
+"""RotationRunner on in-memory fakes: what is due, most urgent first, no new work once the deadline
+is near, every database once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dbguard.registry.models import EntryStatus, RotationStateChange
+from dbguard.rotation.rotator import Outcome
+from dbguard.rotation.runner import RotationRunner
+from tests.fakes.tokens import REUSABLE_SECONDS
+from tests.unit.rotation.conftest import Rig
+
+DAY = 86400
+
+
+def runner(rig: Rig, *, concurrency: int = 4, min_interval: int = 0) -> RotationRunner:
+    return RotationRunner(rig.registry, rig.rotator(min_interval=min_interval), concurrency)
+
+
+def always() -> bool:
+    return True
+
+
+def for_(starts: int) -> Callable[[], bool]:
+    """Time for `starts` databases, then the deadline is near."""
+    left = iter([True] * starts)
+    return lambda: next(left, False)
+
+
+def databases_expiring_in(rig: Rig, days: dict[str, int]) -> None:
+    """Databases with a first secret whose token expires `days` from now."""
+    for name, expires_in in days.items():
+        expires_at = int(rig.clock.timestamp()) + expires_in * DAY
+        cmdb_id = rig.rotated(name, times=1).cmdb_id
+        rig.registry.save_rotation_state(cmdb_id, RotationStateChange(current_token_expires_at=expires_at))
+
+
+def test_due_databases_are_rotated_soonest_expiry_first(rig):
+    databases_expiring_in(rig, {"later": 20, "soon": 2, "sooner": 1, "fine": 29})
+    before = int(rig.clock.timestamp()) + 7 * DAY
+
+    report = runner(rig).rotate_due(before, always)
+
+    assert [result.name for result in report.results] == ["sooner", "soon"]
+    assert report.count(Outcome.ROTATED) == 2
+    assert report.not_due == 2
+    assert report.tokens_expired == 0  # each had only its first token
+    assert rig.entry("soon").current_token_expires_at == int(rig.clock.timestamp()) + REUSABLE_SECONDS
+
+
+def test_work_is_not_started_once_the_deadline_is_near(rig):
+    databases_expiring_in(rig, {"a": 1, "b": 2, "c": 3, "d": 4})
+
+    report = runner(rig, concurrency=1).rotate_due(int(rig.clock.timestamp()) + 7 * DAY, for_(2))
+
+    assert [result.name for result in report.results] == ["a", "b"]
+    assert report.deferred == ["c", "d"]
+    assert rig.entry("c").previous_token_id is None  # untouched
+
+
+def test_more_databases_than_workers_are_all_rotated_in_the_order_started(rig):
+    names = [f"db{index}" for index in range(7)]
+    databases_expiring_in(rig, {name: index + 1 for index, name in enumerate(names)})
+
+    report = runner(rig, concurrency=2).rotate_named(None, always)
+
+    assert [result.name for result in report.results] == names
+    assert report.count(Outcome.ROTATED) == 7
+
+
+def test_named_databases_are_rotated_once_each_and_the_unknown_reported(rig):
+    for name in ("a", "b"):
+        rig.rotated(name, times=1)
+    retired = rig.rotated("retired", times=1)
+    rig.registry.save_cmdb_state(retired.model_copy(update={"status": EntryStatus.RETIRED, "version": 2}))
+
+    report = runner(rig).rotate_named(["b", "nobody", "a", "b", "retired"], always)
+
+    assert [(result.name, result.status) for result in report.results] == [
+        ("b", Outcome.ROTATED),
+        ("a", Outcome.ROTATED),
+        ("nobody", Outcome.NOT_FOUND),
+        ("retired", Outcome.NOT_FOUND),
+    ]
+
+
+def test_force_reaches_every_rotation_asked_for(rig):
+    for name in ("a", "b"):
+        rig.rotated(name, times=1)
+    within_the_cache = runner(rig, min_interval=3600)
+
+    refused = within_the_cache.rotate_named(["a"], always)
+    forced = within_the_cache.rotate_named(["a"], always, force=True)
+    every_one = within_the_cache.rotate_named(None, always, force=True)
+
+    assert refused.count(Outcome.TOO_SOON) == 1
+    assert forced.count(Outcome.ROTATED) == 1
+    assert every_one.count(Outcome.ROTATED) == 2

@@ -1,0 +1,125 @@
+"""token_rotation's composition root in memory: the deadline margin, the run summary, the stack's settings
+check (also when the cold start failed) and event parsing that never echoes a value."""
+
+import time
+
+import pytest
+
+from dbguard.composition import token_rotation
+from dbguard.composition.token_rotation import ColdStart, TokenRotation, TokenRotationSettings, parse
+from dbguard.errors import ConfigurationError, InvalidInput
+from dbguard.rotation.on_demand import OnDemandRotation
+from dbguard.rotation.policy import RotationPolicy
+from dbguard.rotation.runner import RunReport
+from tests.samples import custom_resource_request
+
+ENVIRONMENT = {
+    "JUMPSERVER_URL": "https://jumpserver.example.com",
+    "JUMPSERVER_CREDENTIALS_SECRET_ARN": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:jms",
+    "REGISTRY_TABLE_NAME": "registry",
+    "JUMPSERVER_PROXY_HOST": "jms-proxy.example.com",
+}
+GOOD_POLICY = RotationPolicy("rate(1 hour)", 7 * 86400, 30 * 86400, 3600)
+GAPPY_POLICY = RotationPolicy("rate(7 days)", 86400, 30 * 86400, 3600)
+
+
+class RecordingRunner:
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def rotate_due(self, expiring_before, has_time):
+        self.calls.append(("due", expiring_before, has_time))
+        return RunReport(deferred=["later-db"], not_due=4)
+
+    def rotate_named(self, names, has_time, *, force=False):
+        self.calls.append(("named", names, has_time, force))
+        return RunReport()
+
+
+class JumpServer:
+    def __init__(self, reusable: bool) -> None:
+        self.reusable = reusable
+
+    def reusable_tokens_enabled(self) -> bool:
+        return self.reusable
+
+
+def rotation(policy=GOOD_POLICY, reusable=True) -> TokenRotation:
+    return TokenRotation(
+        settings=TokenRotationSettings.load(ENVIRONMENT),
+        jumpserver=JumpServer(reusable),
+        runner=RecordingRunner(),
+        secrets_manager_rotation=None,
+        policy=policy,
+    )
+
+
+@pytest.fixture
+def answers(monkeypatch):
+    """What CloudFormation is told, instead of a PUT to the pre-signed URL."""
+    sent = []
+    monkeypatch.setattr(
+        token_rotation,
+        "respond",
+        lambda request, **answer: sent.append({"type": request.request_type, **answer}),
+    )
+    return sent
+
+
+def test_a_scheduled_run_asks_for_what_expires_within_the_window_and_stops_at_the_margin():
+    parts, remaining_ms = rotation(), [30_001]
+    answer = parts.rotate_due(lambda: remaining_ms[0])
+    [(_, expiring_before, has_time)] = parts.runner.calls
+    assert abs(expiring_before - (time.time() + 7 * 86400)) < 5
+    assert has_time() is True
+    remaining_ms[0] = 30_000  # ROTATION_DEADLINE_MARGIN_SECONDS: 30 by default
+    assert has_time() is False
+    assert (answer["rotated"], answer["not_due"], answer["deferred"], answer["results"]) == (
+        0,
+        4,
+        ["later-db"],
+        [],
+    )
+
+
+def test_an_on_demand_run_rotates_the_names_asked_for_with_force():
+    parts = rotation()
+    parts.rotate_named(OnDemandRotation(rotate=["billing"], force=True), lambda: 60_000)
+    [(_, names, _, force)] = parts.runner.calls
+    assert (names, force) == (["billing"], True)
+
+
+def test_the_settings_check_refuses_settings_that_leave_a_gap_and_a_server_without_reusable_tokens(answers):
+    ColdStart(rotation()).answer_settings_check(custom_resource_request("Create", "https://s3.example.com/r"))
+    ColdStart(rotation(GAPPY_POLICY, reusable=False)).answer_settings_check(
+        custom_resource_request("Update", "https://s3.example.com/r")
+    )
+    assert [answer["success"] for answer in answers] == [True, False]
+    assert "RotationWindowSeconds (86400)" in answers[1]["reason"]
+    assert "CONNECTION_TOKEN_REUSABLE" in answers[1]["reason"]
+
+
+def test_a_cold_start_that_failed_still_answers_the_settings_check_and_raises_for_anything_else(
+    monkeypatch, answers
+):
+    def broken():
+        raise ConfigurationError("TokenRotationSettings: invalid or missing: JUMPSERVER_URL: Field required")
+
+    monkeypatch.setattr(token_rotation, "compose", broken)
+    cold_start = ColdStart.attempt()
+    cold_start.answer_settings_check(custom_resource_request("Create", "https://s3.example.com/r"))
+    cold_start.answer_settings_check(custom_resource_request("Delete", "https://s3.example.com/r"))
+    assert [(answer["type"], answer["success"]) for answer in answers] == [
+        ("Create", False),
+        ("Delete", True),
+    ]
+    assert answers[0]["reason"].startswith("token_rotation cannot start: ConfigurationError: ")
+    with pytest.raises(ConfigurationError, match="JUMPSERVER_URL"):
+        cold_start.parts()
+
+
+def test_parse_names_what_is_wrong_without_echoing_it():
+    with pytest.raises(InvalidInput, match="invalid on-demand rotation request: force") as raised:
+        parse(OnDemandRotation, {"rotate": ["db"], "force": "s3cr3t-ish"}, "on-demand rotation request")
+    assert "s3cr3t-ish" not in str(raised.value)
+    assert [problem.field for problem in raised.value.problems] == ["force"]
