@@ -118,7 +118,7 @@ schemas: venv ## regenerate the JSON Schemas in docs/schemas/ from the models
 	$(BIN)/python scripts/generate_schemas.py
 
 .PHONY: openapi
-openapi: venv ## regenerate docs/openapi.json from the functions' resolvers
+openapi: venv ## regenerate docs/openapi.json (scripts/generate_openapi.py: the audit API's routes and models)
 	AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local $(BIN)/python scripts/generate_openapi.py
 
 .PHONY: events

@@ -36,7 +36,7 @@ def run() -> dict[str, float]:
     spec = template_function("AuditIngestFunction")
     os.environ.update({**spec.environment, **FAKE_AWS, "POWERTOOLS_LOG_LEVEL": "WARNING"})
     module = cold_start(spec)
-    stub_http(module.store._dynamodb)
+    stub_http(module.audit.ingest.writer._dynamodb)  # the composition root's AuditStore
     context = LambdaContext(spec, "eu-central-1", "123456789012")
     table = spec.environment["AUDIT_TABLE_NAME"]
     baseline_client = boto3.client("dynamodb")

@@ -1,25 +1,34 @@
-"""Writes docs/openapi.json: the audit API (ingest and query) as the functions' own Powertools
-resolvers describe it (`make openapi`); tests fail when the committed file is stale.
+"""Writes docs/openapi.json: the audit API (ingest and query) as a Powertools resolver built here,
+only for the document, describes it (`make openapi`); tests fail when the committed file is stale.
 
-Each function has its own resolver, so the two documents are merged here; the ingest body is read
-raw (its size and shape errors are answered by dbguard itself), so its request body is added from
-the qhb_audit event model.
+The functions answer API Gateway's proxy events themselves (dbguard.http_api: no resolver on
+their cold start), so the routes are declared here with the models the functions answer with and
+the query model they validate with, and schemathesis drives the real functions from this document
+(tests/integration/functions/test_audit_api_schema.py): a route, parameter or answer described here
+that the functions do not give fails there. The ingest body is read raw (its size and shape errors
+are answered by dbguard itself), so its request body is added from the qhb_audit event model.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "layers" / "common")]
+sys.path[:0] = [str(REPO_ROOT / "layers" / "common")]
 
-from dbguard_local.cfn import Template, load_template  # noqa: E402
-from dbguard_local.functions import function_specs, load_handler_module  # noqa: E402
-from dbguard_local.resources import name_resources  # noqa: E402
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response  # noqa: E402
+from aws_lambda_powertools.event_handler.openapi.params import Path as PathParameter  # noqa: E402
+
+from dbguard.audit.filters import EventFilters  # noqa: E402
+from dbguard.audit.ingest import IngestAnswer, IngestBatchAnswer  # noqa: E402
+from dbguard.audit.keys import EVENT_ID_PATTERN  # noqa: E402
+from dbguard.audit.limits import MAX_EVENTS_PER_REQUEST, MAX_NESTING_DEPTH  # noqa: E402
+from dbguard.audit.models import AuditEvent  # noqa: E402
+from dbguard.audit.query import EventPage, StoredEvent  # noqa: E402
+from dbguard.http_openapi import ERROR_RESPONSES, query_parameters  # noqa: E402
 
 TARGET = REPO_ROOT / "docs" / "openapi.json"
 SECURITY_SCHEMES = {
@@ -34,42 +43,81 @@ SECURITY_SCHEMES = {
 }  # fmt: skip
 
 
+def audit_api() -> APIGatewayRestResolver:
+    """The routes of audit_ingest and audit_query; the functions' ROUTES answer them, not these."""
+    app = APIGatewayRestResolver()
+
+    @app.post(
+        "/audit/events",
+        summary="Store qhb_audit events exactly once",
+        description="One qhb_audit event, or a JSON array of up to 100; the ingest token goes in ?token=.",
+        responses={
+            200: {"description": "Every event was stored before: nothing written",
+                  "content": {"application/json": {"model": IngestAnswer | IngestBatchAnswer}}},
+            201: {"description": "Stored (for an array: at least one event)",
+                  "content": {"application/json": {"model": IngestAnswer | IngestBatchAnswer}}},
+            413: ERROR_RESPONSES[400] | {"description": "The body, an event or an event's unknown fields "
+                                                        "is too large, or the body holds over 100 events"},
+            422: ERROR_RESPONSES[400] | {"description": "Valid JSON, but not valid qhb_audit events: a "
+                                                        f"field, nesting deeper than {MAX_NESTING_DEPTH}, a "
+                                                        "number DynamoDB cannot hold, a repeated key"},
+            **ERROR_RESPONSES,
+        },
+    )  # fmt: skip
+    def post_events() -> Response[Any]: ...
+
+    @app.get(
+        "/audit/events",
+        summary="Search audit events, newest first",
+        description="A time range (default: the last 24 hours) plus any filters; `Accept: text/csv` for CSV.",
+        responses={
+            200: {
+                "description": "A page of events; follow nextCursor for the next one.",
+                "content": {
+                    "application/json": {"model": EventPage},
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            },
+            **ERROR_RESPONSES,
+        },
+        openapi_extensions={"parameters": query_parameters(EventFilters)},
+    )
+    def list_events() -> Response[Any]: ...
+
+    @app.get(
+        "/audit/events/<id>",
+        summary="One audit event by its id",
+        responses={200: {"description": "The event", "content": {"application/json": {"model": StoredEvent}}},
+                   **ERROR_RESPONSES},
+    )  # fmt: skip
+    def get_event(
+        id: Annotated[str, PathParameter(pattern=EVENT_ID_PATTERN, description="32 hex digits")],
+    ) -> Response[Any]: ...
+
+    return app
+
+
 def openapi() -> dict[str, Any]:
-    template = Template(load_template())
-    name_resources(template)
-    specs = function_specs(template)
-    os.environ.update({"AWS_DEFAULT_REGION": template.region, "AWS_REGION": template.region})
-    documents = {}
-    for logical_id in ("AuditQueryFunction", "AuditIngestFunction"):
-        os.environ.update(specs[logical_id].environment)
-        app = load_handler_module(specs[logical_id]).app
-        documents[logical_id] = json.loads(
-            app.get_openapi_json_schema(
-                title="dbguard audit API",
-                version="1",
-                description="qhb_audit ingest (token) and the auditors' query (IAM). docs/audit-query.md",
-            )
+    document: dict[str, Any] = json.loads(
+        audit_api().get_openapi_json_schema(
+            title="dbguard audit API",
+            version="1",
+            description="qhb_audit ingest (token) and the auditors' query (IAM). docs/audit-query.md",
         )
-    merged = documents["AuditQueryFunction"]
-    ingest = documents["AuditIngestFunction"]
-    merged["paths"]["/audit/events"]["post"] = ingest["paths"]["/audit/events"]["post"]
-    schemas = merged.setdefault("components", {}).setdefault("schemas", {})
-    schemas.update(ingest.get("components", {}).get("schemas", {}))
-    _describe_ingest_body(merged)
-    merged["components"]["securitySchemes"] = SECURITY_SCHEMES
-    merged["paths"]["/audit/events"]["post"]["security"] = [{"ingestToken": []}]
+    )
+    _describe_ingest_body(document)
+    document["components"]["securitySchemes"] = SECURITY_SCHEMES
+    document["paths"]["/audit/events"]["post"]["security"] = [{"ingestToken": []}]
     for operation in ("/audit/events", "/audit/events/{id}"):
-        merged["paths"][operation]["get"]["security"] = [{"sigv4": []}]
+        document["paths"][operation]["get"]["security"] = [{"sigv4": []}]
         # the query maps request validation errors to 400 (ErrorBody); Powertools' default 422 never occurs
-        merged["paths"][operation]["get"]["responses"].pop("422", None)
+        document["paths"][operation]["get"]["responses"].pop("422", None)
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
-        schemas.pop(unused, None)
-    return merged
+        document["components"]["schemas"].pop(unused, None)
+    return document
 
 
 def _describe_ingest_body(document: dict[str, Any]) -> None:
-    from dbguard.audit.models import MAX_EVENTS_PER_REQUEST, AuditEvent
-
     event = AuditEvent.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
     document["components"]["schemas"].update(event.pop("$defs", {}))
     document["components"]["schemas"]["AuditEvent"] = event

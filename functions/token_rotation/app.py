@@ -14,7 +14,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from dbguard.composition.token_rotation import ColdStart, parse
 from dbguard.errors import InvalidInput
 from dbguard.observability import logger, metrics, tracer
-from dbguard.rotation.on_demand import OnDemandRotation
 from dbguard.rotation.secrets_manager import RotationStep
 
 cold_start = ColdStart.attempt()  # never raises: CloudFormation must get an answer all the same
@@ -34,6 +33,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         rotation.secrets_manager_rotation.run(step)
         return None
     if "rotate" in event:
+        from dbguard.rotation.on_demand import OnDemandRotation  # operators' invokes only (cold start)
+
         request = parse(OnDemandRotation, event, "on-demand rotation request")
         return rotation.rotate_named(request, context.get_remaining_time_in_millis)
     if event.get("detail-type") == "Scheduled Event":

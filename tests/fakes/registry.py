@@ -92,15 +92,23 @@ class FakeRegistry:
             self.items[cmdb_id]["lastSyncError"] = message[:1000]
 
     # ------------------------------------------------------------------ the rotation's writes
-    def save_rotation_state(self, cmdb_id: str, change: RotationStateChange) -> None:
-        item = self._item(cmdb_id)
-        for attribute, value in change.attributes().items():
-            if value is None or value == []:
-                item.pop(attribute, None)
-            else:
-                item[attribute] = value
-        if change.current_token_expires_at is not None:
-            item["dueAt"] = change.current_token_expires_at
+    def save_rotation_state(
+        self, cmdb_id: str, change: RotationStateChange, *, release: Lease | None = None
+    ) -> None:
+        with self._conditional:
+            item = self._item(cmdb_id)
+            if release is not None:
+                if item.get("leaseOwner") != release.owner:
+                    raise LeaseLost(cmdb_id)
+                del item["leaseUntil"], item["leaseOwner"]
+                release.released = True
+            for attribute, value in change.attributes().items():
+                if value is None or value == []:
+                    item.pop(attribute, None)
+                else:
+                    item[attribute] = value
+            if change.current_token_expires_at is not None:
+                item["dueAt"] = change.current_token_expires_at
 
     # ------------------------------------------------------------------ leases
     @contextmanager
@@ -111,12 +119,13 @@ class FakeRegistry:
             if item.get("leaseUntil") is not None and item["leaseUntil"] >= now:
                 raise LeaseBusy(cmdb_id)
             item.update(leaseUntil=now + seconds, leaseOwner=lease.owner)
+            lease.entry = self.get(cmdb_id)
         try:
             yield lease
         except Exception:
-            self._release(cmdb_id, lease.owner)
+            self._release(lease)
             raise
-        self._release(cmdb_id, lease.owner)
+        self._release(lease)
 
     def renew_lease(self, cmdb_id: str, owner: str, until: int) -> None:
         with self._conditional:
@@ -129,10 +138,10 @@ class FakeRegistry:
         """Another holder (a CMDB change, a parallel run) holds the database until `until`."""
         self._item(cmdb_id).update(leaseUntil=until, leaseOwner="someone else")
 
-    def _release(self, cmdb_id: str, owner: str) -> None:
+    def _release(self, lease: Lease) -> None:
         with self._conditional:
-            item = self.items.get(cmdb_id, {})
-            if item.get("leaseOwner") == owner:
+            item = self.items.get(lease.cmdb_id, {})
+            if not lease.released and item.get("leaseOwner") == lease.owner:
                 del item["leaseUntil"], item["leaseOwner"]
 
     # ------------------------------------------------------------------ helpers

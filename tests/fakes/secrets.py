@@ -1,6 +1,7 @@
 """Secrets Manager's database secrets in memory (secrets/ports.py DatabaseSecretStore), with its rules
 for labels: each of AWSCURRENT, AWSPREVIOUS and AWSPENDING is on one version at most; moving
-AWSCURRENT needs the version it leaves named, and puts AWSPREVIOUS there; taking a label off a version
+AWSCURRENT needs the version it leaves named, and puts AWSPREVIOUS there, as writing a new version
+AWSCURRENT does; a retried write of the same value changes nothing; taking a label off a version
 that does not carry it is refused; a version's value never changes; a secret scheduled for deletion
 can be described and restored but not read. `rotate-secret` (start_rotation) labels a version
 AWSPENDING before it has a value."""
@@ -70,11 +71,17 @@ class FakeSecrets:
         )
         return arn
 
+    def put_current(self, secret_id: str, version_id: str, value: DatabaseSecret) -> None:
+        secret = self._usable(secret_id)
+        if self._write(secret, version_id, value):
+            current = secret.labels.get(CURRENT)
+            if current is not None:
+                secret.labels[PREVIOUS] = current
+            secret.labels[CURRENT] = version_id
+
     def put_pending(self, secret_id: str, version_id: str, value: DatabaseSecret) -> None:
         secret = self._usable(secret_id)
-        written = secret.values.setdefault(version_id, value.secret_string())
-        if written != value.secret_string():
-            raise SecretsManagerRefusal(f"ResourceExistsException: version {version_id} has another value")
+        self._write(secret, version_id, value)
         secret.labels[PENDING] = version_id
 
     def promote(self, secret_id: str, version_id: str, current_version_id: str | None) -> None:
@@ -120,6 +127,18 @@ class FakeSecrets:
             for label, version_id in secret.labels.items()
             if version_id in secret.values
         }
+
+    @staticmethod
+    def _write(secret: StoredSecret, version_id: str, value: DatabaseSecret) -> bool:
+        """Store a new version's value; False when the version holds that very value already (a
+        retried write, which Secrets Manager answers without changing anything)."""
+        text = value.secret_string()
+        if version_id not in secret.values:
+            secret.values[version_id] = text
+            return True
+        if secret.values[version_id] != text:
+            raise SecretsManagerRefusal(f"ResourceExistsException: version {version_id} has another value")
+        return False
 
     def _find(self, secret_id: str) -> StoredSecret | None:
         return next((s for s in self.secrets.values() if secret_id in (s.name, s.arn)), None)

@@ -26,7 +26,7 @@ SERVICES = {
 }
 MAY_IMPORT = {
     "composition": {"composition", "service", "adapter", "domain"},
-    "entry": {"domain"},  # http_api: the HTTP functions' error bodies
+    "entry": {"domain"},  # http_api (proxy answers, error bodies) and http_openapi (their documentation)
     "service": {"service", "domain"},
     "adapter": {"adapter", "domain"},
     "domain": {"domain"},
@@ -40,7 +40,7 @@ def layer_of(module: str) -> str:
         return "composition"
     if module.startswith("dbguard.adapters"):
         return "adapter"
-    if module == "dbguard.http_api":
+    if module in {"dbguard.http_api", "dbguard.http_openapi"}:
         return "entry"
     return "service" if module in SERVICES else "domain"
 

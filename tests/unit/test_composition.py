@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from dbguard.adapters import cloudformation
 from dbguard.composition import token_rotation
 from dbguard.composition.token_rotation import ColdStart, TokenRotation, TokenRotationSettings, parse
 from dbguard.errors import ConfigurationError, InvalidInput
@@ -59,7 +60,7 @@ def answers(monkeypatch):
     """What CloudFormation is told, instead of a PUT to the pre-signed URL."""
     sent = []
     monkeypatch.setattr(
-        token_rotation,
+        cloudformation,  # token_rotation imports it on the first request (cold start)
         "respond",
         lambda request, **answer: sent.append({"type": request.request_type, **answer}),
     )

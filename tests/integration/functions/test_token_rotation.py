@@ -142,28 +142,34 @@ def test_the_deadline_stops_new_work_and_reports_what_is_left(world, databases, 
     assert later["rotated"] == 2
 
 
-def test_a_crash_after_awspending_is_repaired_by_the_next_run(world, databases, rotation, monkeypatch):
+def test_a_crash_after_the_new_version_is_written_is_repaired_by_the_next_run(
+    world, databases, rotation, monkeypatch
+):
     before = world.secret()
-
-    def crash(*args, **kwargs):
-        raise SystemExit("the Lambda runtime died")  # not an Exception: no clean-up runs
-
     secrets_class = sys.modules[
         "dbguard.adapters.secrets_store"
     ].DatabaseSecrets  # what the loaded function uses
+    put_current = secrets_class.put_current
+
+    def write_then_crash(*args, **kwargs):
+        put_current(*args, **kwargs)
+        raise SystemExit("the Lambda runtime died")  # not an Exception: no clean-up runs
+
     with monkeypatch.context() as patch:
-        patch.setattr(secrets_class, "promote", crash)
+        patch.setattr(secrets_class, "put_current", write_then_crash)
         with pytest.raises(SystemExit):
             rotate(rotation, "billing-qhb-01")
-    stages = world.describe_secret()["VersionIdsToStages"]
-    assert any("AWSPENDING" in labels for labels in stages.values())
-    assert world.secret() == before
+    written = world.secret()
+    assert written != before  # AWSCURRENT already, the registry not told: an unrecorded promotion
+    assert world.registry_item("cmdb-0")["pendingTokenId"]["S"] == written["token_id"]
+    tokens_issued = len(world.jumpserver.store.tokens)
     assert statuses(rotate(rotation, "billing-qhb-01")) == {"billing-qhb-01": "rotated"}
-    assert "AWSPENDING" not in json.dumps(world.describe_secret()["VersionIdsToStages"])
+    assert len(world.jumpserver.store.tokens) == tokens_issued  # recorded, not rotated again
     current, previous = world.secret(), world.secret(stage="AWSPREVIOUS")
-    assert previous["token_id"] == before["token_id"]
+    assert (current, previous["token_id"]) == (written, before["token_id"])
     registry = world.registry_item("cmdb-0")
     assert "pendingTokenId" not in registry
+    assert registry["currentTokenId"]["S"] == written["token_id"]
     issued = {t.id for t in world.jumpserver.store.tokens.values() if t.asset_id == world.asset().id}
     assert world.live_tokens() & issued == {current["token_id"], previous["token_id"]}  # nothing leaked
 

@@ -143,3 +143,35 @@ def test_releasing_never_frees_a_lease_taken_over_by_another(registry):
         first.__exit__(None, None, None)  # the slow first holder finishes late
         with pytest.raises(LeaseBusy), registry.lease("cmdb-1", now=1062, seconds=60):
             pass
+
+
+def test_a_lease_carries_the_entry_as_taking_it_found_it(registry):
+    with registry.lease("cmdb-1", now=1000, seconds=60) as lease:
+        assert lease.entry is None  # not registered
+    register(registry, entry())
+    registry.save_rotation_state("cmdb-1", RotationStateChange(current_token_id="tok-1"))
+
+    with registry.lease("cmdb-1", now=1000, seconds=60) as lease:
+        assert lease.entry == registry.get("cmdb-1")
+        assert lease.entry.current_token_id == "tok-1"
+
+
+def test_a_last_write_gives_up_the_lease_unless_another_holder_took_it(registry):
+    register(registry, entry())
+    with registry.lease("cmdb-1", now=1000, seconds=60) as lease:
+        registry.save_rotation_state("cmdb-1", RotationStateChange(current_token_id="tok-1"), release=lease)
+        with registry.lease("cmdb-1", now=1001, seconds=60):  # free at once
+            pass
+    assert registry.get("cmdb-1").current_token_id == "tok-1"
+
+    late = registry.lease("cmdb-1", now=2000, seconds=60)
+    held = late.__enter__()
+    with registry.lease("cmdb-1", now=2061, seconds=60):  # the first ran out: another took it
+        with pytest.raises(LeaseLost):
+            registry.save_rotation_state(
+                "cmdb-1", RotationStateChange(current_token_id="tok-2"), release=held
+            )
+        assert registry.get("cmdb-1").current_token_id == "tok-1"  # nothing written
+        with pytest.raises(LeaseBusy), registry.lease("cmdb-1", now=2062, seconds=60):
+            pass  # still the other holder's
+    late.__exit__(None, None, None)

@@ -74,6 +74,36 @@ def test_a_pending_version_promoted_makes_the_current_one_previous(store):
     assert store.read(arn, second).token_id == "tok-2"
 
 
+def test_a_version_written_as_current_makes_the_current_one_previous(store):
+    arn, first, second = new_secret(store)
+
+    store.put_current(arn, second, value("tok-2"))
+    store.put_current(arn, second, value("tok-2"))  # a retried write of the same value changes nothing
+    versions = store.versions(arn)
+    assert (versions.current, versions.previous, versions.pending) == (second, first, None)
+
+    third = str(uuid.uuid4())
+    store.put_current(arn, third, value("tok-3"))
+    versions = store.versions(arn)
+    assert (versions.current, versions.previous) == (third, second)  # AWSPREVIOUS left the first
+    assert store.read(arn, first).token_id == "tok-1"  # its value stays, unlabelled
+    with pytest.raises(Exception):  # noqa: B017, PT011 - a version's value never changes
+        store.put_current(arn, third, value("tok-4"))
+    assert store.read(arn, third).token_id == "tok-3"
+
+
+def test_a_version_written_as_current_after_a_label_move_makes_the_moved_one_previous(store):
+    arn, first, second = new_secret(store)
+    store.put_pending(arn, second, value("tok-2"))
+    store.promote(arn, second, first)  # as Secrets Manager's own rotation does, in finishSecret
+    third = str(uuid.uuid4())
+
+    store.put_current(arn, third, value("tok-3"))
+
+    versions = store.versions(arn)
+    assert (versions.current, versions.previous, versions.pending) == (third, second, None)
+
+
 def test_a_discarded_pending_version_loses_its_label_not_its_value(store):
     arn, _, second = new_secret(store)
     store.put_pending(arn, second, value("tok-2"))

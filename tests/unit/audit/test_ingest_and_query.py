@@ -10,7 +10,7 @@ import pytest
 from dbguard.audit.cursor import CursorCodec
 from dbguard.audit.direct import DirectConnectionRules
 from dbguard.audit.filters import EventFilters, QueryPlan
-from dbguard.audit.ingest import Ingest, IngestBatchAnswer, answer_to, ingest_events
+from dbguard.audit.ingest import Ingest, answer_to, ingest_events
 from dbguard.audit.parsing import parse_body
 from dbguard.audit.ports import IndexPage
 from dbguard.audit.query import AuditSearch
@@ -72,7 +72,17 @@ def test_each_event_is_stored_once_and_a_new_direct_connection_announced_once():
     _, again = store(table, bus, direct_connection_event())
     assert again[0].duplicate
     assert bus.announced == [parsed.events[0].id]  # the retry announced nothing
-    assert answer_to(first, is_batch=True) == IngestBatchAnswer.of(first)
+    first_id, second_id = parsed.events[0].id, parsed.events[1].id
+    assert answer_to(first, is_batch=True) == {
+        "results": [
+            {"id": first_id, "duplicate": False},
+            {"id": second_id, "duplicate": False},
+            {"id": first_id, "duplicate": True},
+        ],
+        "stored": 2,
+        "duplicates": 1,
+    }
+    assert answer_to(again, is_batch=False) == {"id": first_id, "duplicate": True}
 
 
 def test_a_failed_write_is_raised_after_the_stored_direct_connections_are_announced():

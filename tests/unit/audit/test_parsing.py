@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from dbguard.audit.models import (
+from dbguard.audit.limits import (
     MAX_EVENT_BYTES,
     MAX_EVENTS_PER_REQUEST,
     MAX_NESTING_DEPTH,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dbguard.audit.models import MAX_NESTING_DEPTH
+from dbguard.audit.limits import MAX_NESTING_DEPTH
 from dbguard.audit.parsing import parse_body
 from dbguard.errors import InvalidInput
 from tests.samples import body_of, connection_event

@@ -1,3 +1,9 @@
+from decimal import Decimal, Inexact
+
+import pytest
+from boto3.dynamodb.types import TypeSerializer
+
+from dbguard.adapters.dynamodb import to_item
 from dbguard.audit.keys import SHARDS, shard_of, sort_key, sort_key_bound
 from dbguard.audit.parsing import parse_body
 from dbguard.audit.records import audit_record
@@ -49,3 +55,20 @@ def test_sort_key_bounds_enclose_every_id_of_a_millisecond():
     key = sort_key(1_000, "f" * 32)
     assert sort_key_bound(1_000, upper=False) <= key <= sort_key_bound(1_000, upper=True)
     assert sort_key_bound(999, upper=True) < key < sort_key_bound(1_001, upper=False)
+
+
+@pytest.mark.parametrize(
+    "value", ["", "ab", True, False, 0, -7, 10**37, 10**38 - 1, [1, "a"], {"k": None}, None, Decimal("1.5")]
+)
+def test_an_attribute_is_stored_as_boto3_serializes_it(value):
+    assert to_item({"a": value}) == {"a": TypeSerializer().serialize(value)}
+
+
+def test_a_number_dynamodb_cannot_hold_is_refused_before_the_write():
+    with pytest.raises(Inexact):
+        to_item({"a": 10**38 + 1})
+
+
+def test_a_record_is_stored_as_boto3_serializes_it():
+    record = record_of(connection_event())
+    assert to_item(record) == {name: TypeSerializer().serialize(value) for name, value in record.items()}

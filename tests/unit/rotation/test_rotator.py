@@ -3,6 +3,7 @@ repair a run makes of what an interrupted one left (rotator.py `_repair`, `_aban
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -25,6 +26,14 @@ def killed(rig: Rig, plan: FailOn) -> None:
 
 def tokens_issued(rig: Rig) -> int:
     return len(rig.tokens.tokens)
+
+
+def left_pending(rig: Rig) -> str:
+    """Secrets Manager's own rotation stopped after createSecret: a version AWSPENDING; its token."""
+    version = str(uuid.uuid4())
+    rig.secrets.start_rotation(rig.entry().secret_arn, version)
+    rig.rotator().create_pending(rig.entry(), version)
+    return rig.labelled()["AWSPENDING"]
 
 
 # --------------------------------------------------------------------------- the steady state
@@ -67,14 +76,18 @@ def test_a_rotation_keeps_current_and_previous_and_expires_the_token_two_back(ri
     assert rig.labelled() == {"AWSCURRENT": entry.current_token_id, "AWSPREVIOUS": second}
     assert entry.previous_token_id == second
     assert rig.live() == {entry.current_token_id, second}  # the first token expired
-    # three JumpServer calls and four Secrets Manager ones (promote is two requests): the token
-    # becoming AWSPREVIOUS is the one the registry recorded with its version, never read back; the
-    # token to expire is journalled before it is expired, and its journal entry cleared after
+    # three JumpServer calls, three Secrets Manager ones and three registry writes: the entry comes
+    # with the lease; the new version is written AWSCURRENT at once; the token becoming AWSPREVIOUS is
+    # the one the registry recorded with its version, never read back; the labels are read again
+    # before the token two back is expired, and the settled state is written once, after the expiry
+    # (the registry names that token, and the new one's journal entry stays until then), in the
+    # write that gives up the lease
     assert calls.names == [
-        "lease", "get", "versions", "create_connection_token", "save_rotation_state",
-        "make_token_reusable", "put_pending", "promote", "versions", "save_rotation_state",
-        "expire_connection_token", "save_rotation_state",
+        "lease", "versions", "create_connection_token", "save_rotation_state",
+        "make_token_reusable", "put_current", "versions", "expire_connection_token",
+        "save_rotation_state",
     ]  # fmt: skip
+    assert "leaseOwner" not in rig.registry.items[entry.cmdb_id]
 
 
 def test_a_rotation_within_the_consumer_cache_is_refused_unless_forced(rig):
@@ -207,14 +220,13 @@ def test_a_permission_the_repair_does_not_fix_fails_the_rotation(rig, monkeypatc
 
 
 # --------------------------------------------------------------------------- failures before promotion
-@pytest.mark.parametrize("mode", ["before", "after"])
-def test_a_version_that_failed_to_be_written_is_dropped_and_its_token_expired(rig, mode):
+def test_a_version_that_failed_to_be_written_leaves_the_labels_and_its_token_is_expired(rig):
     before = rig.rotated()
 
-    result = rig.rotator(FailOn("put_pending", mode=mode)).rotate(before)
+    result = rig.rotator(FailOn("put_current")).rotate(before)
 
     assert result.status is Outcome.FAILED
-    assert rig.secrets.versions(before.secret_arn).pending is None
+    assert rig.labelled() == {"AWSCURRENT": before.current_token_id, "AWSPREVIOUS": before.previous_token_id}
     assert rig.entry().pending_token_id is None
     assert rig.live() == {before.current_token_id, before.previous_token_id}
 
@@ -222,7 +234,7 @@ def test_a_version_that_failed_to_be_written_is_dropped_and_its_token_expired(ri
 def test_a_cleanup_that_fails_is_left_to_the_next_run(rig):
     before = rig.rotated()
 
-    result = rig.rotator(FailOn("put_pending", "expire_connection_token")).rotate(before)
+    result = rig.rotator(FailOn("put_current", "expire_connection_token")).rotate(before)
 
     assert result.status is Outcome.FAILED
     stray = rig.entry().pending_token_id
@@ -243,7 +255,7 @@ def test_a_labelled_version_whose_value_is_not_found_is_never_taken_for_one_with
 
     monkeypatch.setattr(rig.secrets, "read", current_not_found)
 
-    result = rig.rotator(FailOn("put_pending")).rotate(before)
+    result = rig.rotator(FailOn("put_current")).rotate(before)
 
     assert result.status is Outcome.FAILED
     kept = rig.entry().pending_token_id  # the cleanup could not tell which tokens are labelled
@@ -270,10 +282,9 @@ def test_a_token_expiry_that_fails_after_promotion_is_retried_by_the_next_run(ri
 
 
 # --------------------------------------------------------------------------- repairs of a stopped run
-def test_a_written_version_a_stopped_run_left_is_promoted_by_the_next_one(rig):
+def test_a_pending_version_a_stopped_rotate_secret_left_is_promoted_by_the_next_run(rig):
     before = rig.rotated()
-    killed(rig, FailOn("promote", mode="kill-before"))
-    pending = rig.labelled()["AWSPENDING"]
+    pending = left_pending(rig)
     issued = tokens_issued(rig)
 
     result = rig.rotator().rotate(rig.entry())  # completing the stopped rotation is this rotation
@@ -285,10 +296,9 @@ def test_a_written_version_a_stopped_run_left_is_promoted_by_the_next_one(rig):
     rig.assert_only_labelled_tokens_valid("resumed")
 
 
-def test_a_written_version_whose_token_died_is_discarded_and_a_new_rotation_made(rig):
+def test_a_pending_version_whose_token_died_is_discarded_and_a_new_rotation_made(rig):
     before = rig.rotated()
-    killed(rig, FailOn("promote", mode="kill-before"))
-    dead = rig.labelled()["AWSPENDING"]
+    dead = left_pending(rig)
     rig.tokens.expire_connection_token(dead)  # revoked in JumpServer meanwhile
 
     result = rig.rotator().rotate(rig.entry())
@@ -311,33 +321,50 @@ def test_a_pending_label_without_a_value_is_discarded(rig):
     assert rig.secrets.versions(before.secret_arn).pending is None
 
 
-@pytest.mark.parametrize("pending_label_left", [False, True])
-def test_a_promotion_the_registry_did_not_record_is_recorded_without_a_new_token(rig, pending_label_left):
+@pytest.mark.parametrize(
+    ("mode", "pending_label_left"),
+    [("kill-after", False), ("after", False), ("kill-after", True)],
+    ids=["stopped after the write", "the write timed out", "finishSecret stopped between its requests"],
+)
+def test_a_promotion_the_registry_did_not_record_is_recorded_without_a_new_token(
+    rig, mode, pending_label_left
+):
     before = rig.rotated()
-    killed(rig, FailOn("promote", mode="kill-after"))
-    if pending_label_left:  # the move of AWSCURRENT went through, the removal of AWSPENDING not
+    if mode == "after":
+        assert rig.rotator(FailOn("put_current", mode=mode)).rotate(before).status is Outcome.FAILED
+    else:
+        killed(rig, FailOn("put_current", mode=mode))
+    if pending_label_left:  # finishSecret moved AWSCURRENT, and stopped before removing AWSPENDING
         versions = rig.secrets.versions(before.secret_arn)
         current = rig.secrets.read(versions.arn, versions.current)
         rig.secrets.put_pending(versions.arn, versions.current, current)
     promoted = rig.labelled()["AWSCURRENT"]
     issued = tokens_issued(rig)
 
-    result = rig.rotator().rotate(rig.entry())
-
-    entry = rig.entry()
-    assert result.status is Outcome.ROTATED
-    assert tokens_issued(rig) == issued
-    assert (entry.current_token_id, entry.previous_token_id) == (promoted, before.current_token_id)
+    entry = rotated_without_a_new_token(rig, promoted, before.current_token_id, issued)
     assert entry.current_token_expires_at == int(rig.tokens.tokens[promoted].expires.timestamp())
     assert entry.last_rotated_at == int(rig.clock.timestamp())
-    assert entry.pending_token_id is None
+    assert (entry.pending_token_id, entry.last_rotation_error) == (None, None)
     assert before.previous_token_id not in rig.live()
     rig.assert_only_labelled_tokens_valid("recorded")
 
 
+def test_a_run_stopped_between_the_expiry_and_the_settled_write_is_recorded_by_the_next_one(rig):
+    before = rig.rotated()
+    killed(rig, FailOn("expire_connection_token", mode="kill-after"))
+    promoted = rig.labelled()["AWSCURRENT"]
+    assert before.previous_token_id not in rig.live()  # expired before the registry was told
+    assert (rig.entry().current_token_id, rig.entry().pending_token_id) == (before.current_token_id, promoted)
+    issued = tokens_issued(rig)
+
+    entry = rotated_without_a_new_token(rig, promoted, before.current_token_id, issued)
+    assert (entry.pending_token_id, entry.retired_token_ids) == (None, [])
+    rig.assert_only_labelled_tokens_valid("after the stopped settle")
+
+
 def test_a_journalled_token_never_written_is_expired_before_the_rotation(rig):
     rig.rotated()
-    killed(rig, FailOn("put_pending", mode="kill-before"))
+    killed(rig, FailOn("put_current", mode="kill-before"))
     stray = rig.entry().pending_token_id
     assert stray in rig.live()  # made reusable: it would live for weeks
 
@@ -400,3 +427,13 @@ def test_a_caller_holding_the_lease_gets_a_secret_whatever_the_interval_or_an_er
         rig.tokens.reuse_ignored = True
         with pytest.raises(TokenRejected):
             rotator.rotate_under_lease(rig.entry(), lease)
+
+
+def rotated_without_a_new_token(rig, promoted: str, previous: str, issued: int):
+    """The next run records the promotion a stopped run left, issuing no token; the entry after it."""
+    result = rig.rotator().rotate(rig.entry())
+    entry = rig.entry()
+    assert result.status is Outcome.ROTATED
+    assert tokens_issued(rig) == issued
+    assert (entry.current_token_id, entry.previous_token_id) == (promoted, previous)
+    return entry

@@ -23,10 +23,25 @@ RETRYABLE_CODES = frozenset(
     }
 )
 _deserializer = TypeDeserializer()
+_LARGEST_NUMBER = 10**38  # DynamoDB numbers hold 38 digits; TypeSerializer refuses a longer one
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
+    return {name: _attribute(value) for name, value in values.items()}
+
+
+def _attribute(value: Any) -> dict[str, Any]:
+    """A string, boolean or integer directly (every attribute of an audit record: TypeSerializer
+    takes five times as long, ~9 µs of each stored event), anything else as TypeSerializer does."""
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is bool:
+        return {"BOOL": value}
+    if kind is int and -_LARGEST_NUMBER < value < _LARGEST_NUMBER:
+        return {"N": str(value)}
+    serialized: dict[str, Any] = _serializer.serialize(value)
+    return serialized
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -147,14 +147,23 @@ class Registry:
                 raise
 
     # ---------------------------------------------------------------- the rotation's writes
-    def save_rotation_state(self, cmdb_id: str, change: RotationStateChange) -> None:
-        """Set (or, with None or [], remove) the rotation attributes the change names."""
+    def save_rotation_state(
+        self, cmdb_id: str, change: RotationStateChange, *, release: Lease | None = None
+    ) -> None:
+        """Set (or, with None or [], remove) the rotation attributes the change names; with `release`,
+        give up that lease in the same write (LeaseLost, nothing written, if another holder took it)."""
         attributes = change.attributes()
         values = {name: value for name, value in attributes.items() if value is not None and value != []}
         remove = [name for name in attributes if name not in values]
         if "currentTokenExpiresAt" in values:
             values["dueAt"] = values["currentTokenExpiresAt"]
-        self._update(cmdb_id, values, remove)
+        if release is None:
+            self._update(cmdb_id, values, remove)
+            return
+        remove += ["leaseUntil", "leaseOwner"]
+        if not self._update(cmdb_id, values, remove, lease_owner=release.owner, refusal_is_error=False):
+            raise LeaseLost(cmdb_id)
+        release.released = True
 
     # ---------------------------------------------------------------- leases
     @contextmanager
@@ -164,7 +173,7 @@ class Registry:
         Raises LeaseBusy while someone else holds it; renew it between steps."""
         lease = Lease(self, cmdb_id, uuid.uuid4().hex, seconds, renewed_at=now)
         try:
-            self._dynamodb.update_item(
+            taken = self._dynamodb.update_item(
                 TableName=self._table,
                 Key=_key(cmdb_id),
                 UpdateExpression="SET leaseUntil = :until, leaseOwner = :owner",
@@ -172,15 +181,18 @@ class Registry:
                 ExpressionAttributeValues=to_item(
                     {":until": now + seconds, ":owner": lease.owner, ":now": now}
                 ),
+                ReturnValues="ALL_NEW",  # the entry itself, without a read of its own
             )
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
                 raise LeaseBusy(cmdb_id) from None
             raise
+        lease.entry = _entry(from_item(taken["Attributes"]))
         try:
             yield lease
         finally:
-            self._release(cmdb_id, lease.owner)
+            if not lease.released:
+                self._release(cmdb_id, lease.owner)
 
     def renew_lease(self, cmdb_id: str, owner: str, until: int) -> None:
         """Extend a lease this owner still holds; LeaseLost if it ran out and someone took it."""
@@ -221,6 +233,7 @@ class Registry:
         version_below: int | None = None,
         refusal_is_error: bool = True,
         unless_set: Mapping[str, Any] | None = None,
+        lease_owner: str | None = None,
     ) -> bool:
         unless_set = unless_set or {}
         names = {f"#a{index}": name for index, name in enumerate([*values, *unless_set, *remove])}
@@ -247,6 +260,11 @@ class Registry:
             names["#version"] = "version"
             request["ConditionExpression"] = "attribute_not_exists(#version) OR #version < :version"
             attribute_values[":version"] = version_below
+        if lease_owner is not None:  # one placeholder per name: the write may remove leaseOwner too
+            owner = placeholders.setdefault("leaseOwner", "#owner")
+            names[owner] = "leaseOwner"
+            request["ConditionExpression"] = f"{owner} = :owner"
+            attribute_values[":owner"] = lease_owner
         if attribute_values:
             request["ExpressionAttributeValues"] = to_item(attribute_values)
         try:

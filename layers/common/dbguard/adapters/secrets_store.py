@@ -73,12 +73,19 @@ class DatabaseSecrets:
         arn: str = created["ARN"]
         return arn
 
+    def put_current(self, secret_id: str, version_id: str, value: DatabaseSecret) -> None:
+        """Secrets Manager moves AWSCURRENT here and AWSPREVIOUS onto the version it left."""
+        self._put(secret_id, version_id, value, CURRENT)
+
     def put_pending(self, secret_id: str, version_id: str, value: DatabaseSecret) -> None:
+        self._put(secret_id, version_id, value, PENDING)
+
+    def _put(self, secret_id: str, version_id: str, value: DatabaseSecret, label: str) -> None:
         self._client.put_secret_value(
             SecretId=secret_id,
             ClientRequestToken=version_id,
             SecretString=value.secret_string(),
-            VersionStages=[PENDING],
+            VersionStages=[label],
         )
 
     def promote(self, secret_id: str, version_id: str, current_version_id: str | None) -> None:

@@ -68,7 +68,8 @@ def _address(user_node: str | None) -> IPv4Address | IPv6Address | None:
 class DirectConnection(BaseModel):
     """The `detail` of a "Direct Database Connection Detected" event (field names as qhb_audit's)."""
 
-    model_config = ConfigDict(populate_by_name=True, frozen=True)
+    # Built when the first direct connection is announced: most containers never see one.
+    model_config = ConfigDict(populate_by_name=True, frozen=True, defer_build=True)
 
     id: str = Field(description="dbguard's id of the audit event: GET /audit/events/{id}")
     database: str | None = Field(description="the database, from the event's params; null when not given")

@@ -12,6 +12,7 @@ import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 
@@ -27,7 +28,7 @@ from pydantic import (
 )
 
 from dbguard.audit.keys import MAX_INDEXED_VALUE_BYTES, Dimension
-from dbguard.audit.models import LATEST_DATETIME_MS
+from dbguard.audit.limits import LATEST_DATETIME_MS
 from dbguard.errors import InvalidQuery, Problem
 from dbguard.validation import problems_from
 
@@ -66,7 +67,7 @@ def _moment(description: str) -> Any:
     return WithJsonSchema({"type": "string", "maxLength": _MAX_MOMENT_CHARS, "description": description})
 
 
-# The JSON schemas describe the query string (dbguard.http_api.query_parameters), not the parsed values.
+# The JSON schemas describe the query string (dbguard.http_openapi.query_parameters), not the parsed values.
 EpochMs = Annotated[int, BeforeValidator(_epoch_ms), Field(ge=0, le=LATEST_DATETIME_MS)]
 FilterValue = Annotated[str, StringConstraints(min_length=1, max_length=MAX_INDEXED_VALUE_BYTES // 4)]
 OnlyTrue = Annotated[
@@ -137,8 +138,10 @@ class EventFilters(BaseModel):
         return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:16]
 
 
-class QueryPlan(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True)
+class QueryPlan:
+    """Which index a search reads and what it filters; built from validated EventFilters, so a
+    dataclass: nothing to validate again."""
 
     dimension: Dimension
     key_value: str | None

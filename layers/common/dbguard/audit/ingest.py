@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated, TypedDict
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from dbguard.audit.direct import DirectConnection, DirectConnectionRules
 from dbguard.audit.parsing import ParsedEvent
@@ -20,29 +21,25 @@ class IngestResult:
     direct: bool = False
 
 
-class IngestAnswer(BaseModel):
+# The answers are TypedDicts, not models: the handler answers them as they are (nothing to validate or
+# build on a cold start), and the OpenAPI document reads the same descriptions.
+class IngestAnswer(TypedDict):
     """The answer to one event (201 stored now, 200 already stored)."""
 
-    id: str = Field(description="dbguard's content-derived id of the event")
-    duplicate: bool = Field(description="true when this event was stored before: nothing was written")
-
-    @classmethod
-    def of(cls, result: IngestResult) -> IngestAnswer:
-        return cls(id=result.id, duplicate=result.duplicate)
+    id: Annotated[str, Field(description="dbguard's content-derived id of the event")]
+    duplicate: Annotated[
+        bool, Field(description="true when this event was stored before: nothing was written")
+    ]
 
 
-class IngestBatchAnswer(BaseModel):
+class IngestBatchAnswer(TypedDict):
     """The answer to an array: one result per event, in request order."""
 
     results: list[IngestAnswer]
-    stored: int = Field(description="events written by this request")
-    duplicates: int = Field(description="events that were already stored (or repeated in the array)")
-
-    @classmethod
-    def of(cls, results: Sequence[IngestResult]) -> IngestBatchAnswer:
-        answers = [IngestAnswer.of(result) for result in results]
-        stored = sum(not r.duplicate for r in results)
-        return cls(results=answers, stored=stored, duplicates=len(results) - stored)
+    stored: Annotated[int, Field(description="events written by this request")]
+    duplicates: Annotated[
+        int, Field(description="events that were already stored (or repeated in the array)")
+    ]
 
 
 @dataclass(frozen=True)
@@ -86,7 +83,15 @@ def ingest_events(events: Sequence[ParsedEvent], ingest: Ingest, received_at_ms:
 
 def answer_to(results: Sequence[IngestResult], is_batch: bool) -> IngestAnswer | IngestBatchAnswer:
     """The body of the answer: one event's result, or an array's results and counts."""
-    return IngestBatchAnswer.of(results) if is_batch else IngestAnswer.of(results[0])
+    if not is_batch:
+        return _answer(results[0])
+    stored = sum(not result.duplicate for result in results)
+    answers = [_answer(result) for result in results]
+    return {"results": answers, "stored": stored, "duplicates": len(results) - stored}
+
+
+def _answer(result: IngestResult) -> IngestAnswer:
+    return {"id": result.id, "duplicate": result.duplicate}
 
 
 def _results(events: Sequence[ParsedEvent], created: dict[str, bool], direct: set[str]) -> list[IngestResult]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from dbguard.audit.models import MAX_NESTING_DEPTH
+from dbguard.audit.limits import MAX_NESTING_DEPTH
 
 # DynamoDB's number type: 38 significant digits, nonzero magnitudes 1E-130 to 9.99…9E+125.
 MAX_SIGNIFICANT_DIGITS = 38

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from dbguard.audit.models import LATEST_DATETIME_MS
+from dbguard.audit.limits import LATEST_DATETIME_MS
 
 SHARDS = 16
 EVENT_ID_PATTERN = r"^[0-9a-f]{32}$"  # the table's key, as dbguard.audit.parsing.event_id makes it

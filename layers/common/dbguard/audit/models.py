@@ -1,7 +1,7 @@
 """qhb_audit's event, as its manual documents it (field names exactly as QHB sends them).
 
 QHB does not publish its event and parameter names, and a newer QHB may add fields: unknown fields
-are allowed and kept. Bounds keep one event well inside DynamoDB's 400 KB item limit.
+are allowed and kept. The bounds are dbguard.audit.limits.
 """
 
 from __future__ import annotations
@@ -10,16 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-MAX_EVENTS_PER_REQUEST = 100
-MAX_EVENT_BYTES = 128 * 1024  # canonical JSON of one event
-MAX_TAGS = 64
-MAX_PARAMS = 256
-MAX_PARAM_VALUE_CHARS = 64 * 1024  # a parameter may carry a DDL statement's text
-LATEST_DATETIME_MS = 9_999_999_999_999  # 13 digits: the sort keys zero-pad to this width
-# Unknown fields are kept and returned as received: bounded so that no reader (dbguard's, the
-# auditors' tools) has to recurse without limit or hold an arbitrarily large opaque blob.
-MAX_NESTING_DEPTH = 32  # levels of objects/arrays in one event, the event object being level 1
-MAX_UNKNOWN_FIELDS_BYTES = 32 * 1024  # one event's unknown fields together, as canonical JSON
+from dbguard.audit.limits import LATEST_DATETIME_MS, MAX_PARAM_VALUE_CHARS, MAX_PARAMS, MAX_TAGS
 
 ShortText = Annotated[str, StringConstraints(max_length=256)]
 

@@ -9,8 +9,10 @@ here when a QHB release shows its real names.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from dbguard.audit.models import AuditParam
+if TYPE_CHECKING:  # audit_query stores no events: it need not build the event models
+    from dbguard.audit.models import AuditParam
 
 DATABASE_PARAM_NAMES = frozenset({"database", "databasename", "db", "dbname", "datname"})
 SUCCESS_PARAM_NAMES = frozenset({"success", "succeeded", "ok", "result"})

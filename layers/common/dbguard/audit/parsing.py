@@ -16,14 +16,13 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from dbguard.audit.json_limits import Location, Refused, load_for_storage, refusals
-from dbguard.audit.models import (
+from dbguard.audit.limits import (
     MAX_EVENT_BYTES,
     MAX_EVENTS_PER_REQUEST,
     MAX_NESTING_DEPTH,
     MAX_UNKNOWN_FIELDS_BYTES,
-    AuditEvent,
-    AuditParam,
 )
+from dbguard.audit.models import AuditEvent, AuditParam
 from dbguard.errors import InvalidInput, MalformedInput, PayloadTooLarge, Problem
 from dbguard.validation import field_path, problems_from
 

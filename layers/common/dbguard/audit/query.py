@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,7 +13,7 @@ from dbguard.audit.cursor import CursorCodec, Position
 from dbguard.audit.filters import EventFilters, plan
 from dbguard.audit.json_limits import load_stored, refusals
 from dbguard.audit.keys import EVENT_ID_PATTERN
-from dbguard.audit.models import MAX_NESTING_DEPTH
+from dbguard.audit.limits import MAX_NESTING_DEPTH
 from dbguard.audit.ports import EventReader
 from dbguard.audit.records import DIRECT_ATTRIBUTE
 from dbguard.errors import InvalidQuery, Problem
@@ -70,7 +70,7 @@ class AuditSearch:
         position = self._codec().decode(filters.cursor, digest) if filters.cursor else None
         query = plan(filters)
         if position is not None:  # the range as resolved on the first page ("last 24 h" of then)
-            query = query.model_copy(update={"from_ms": position.from_ms})
+            query = replace(query, from_ms=position.from_ms)
         page = self._reader.page(query, filters.limit, position.after_ts if position else None)
         next_cursor = None
         if page.last_ts is not None:

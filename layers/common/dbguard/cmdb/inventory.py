@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+# Every model here is built on first use (defer_build): only cmdb_sync's upserts need them;
+# token_rotation imports them with the JumpServer client but never uses them (cold start).
+
 
 class AssetProtocol(BaseModel):
     """A protocol of an asset; JumpServer needs the port with it (a protocol without one is a 500)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     port: int = Field(ge=1, le=65535)
@@ -22,7 +25,7 @@ class DatabaseAssetFields(BaseModel):
     """What dbguard may set on a database asset, created or updated. A field left unset (None) is
     not sent, so an update keeps what JumpServer has."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str | None = None
     address: str | None = None
@@ -37,7 +40,7 @@ class DatabaseAssetFields(BaseModel):
 class DatabaseAsset(BaseModel):
     """A database asset as JumpServer holds it (what dbguard reads of it)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     id: str
     name: str
@@ -50,7 +53,7 @@ class DatabaseAsset(BaseModel):
 class DatabaseCredentials(BaseModel):
     """The database account JumpServer logs in with, as the CMDB event's credentials secret holds it."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     username: str = Field(min_length=1, max_length=128)
     password: SecretStr = Field(min_length=1, max_length=4096)
@@ -59,7 +62,7 @@ class DatabaseCredentials(BaseModel):
 class AccountTemplate(BaseModel):
     """A JumpServer account template: the account gets the template's name, username and secret."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str = Field(min_length=1)
 

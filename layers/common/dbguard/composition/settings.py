@@ -26,7 +26,9 @@ class EnvSettings(BaseModel):
     variable fails at init with its name.
     """
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Built when load() validates: only each function's own class, never the groups it combines
+    # (a model's schema is built anew for every subclass, so building those is cold start lost).
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None) -> Self:

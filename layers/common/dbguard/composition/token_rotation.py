@@ -6,13 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, Field, ValidationError
 
 from dbguard.adapters import aws
-from dbguard.adapters.cloudformation import CustomResourceRequest, respond
 from dbguard.adapters.jumpserver.client import JumpServerClient
 from dbguard.adapters.registry_store import Registry
 from dbguard.adapters.secrets_store import DatabaseSecrets
@@ -20,12 +19,14 @@ from dbguard.composition.jumpserver import JumpServerSettings, build_jumpserver
 from dbguard.composition.rotator import RegistrySettings, build_rotator
 from dbguard.errors import InvalidInput, describe_error
 from dbguard.observability import logger, metrics
-from dbguard.rotation.on_demand import OnDemandRotation
 from dbguard.rotation.policy import RotationPolicy, server_problems
 from dbguard.rotation.rotator import Outcome
 from dbguard.rotation.runner import RotationRunner, RunReport
 from dbguard.rotation.secrets_manager import SecretsManagerRotation
 from dbguard.validation import describe, problems_from
+
+if TYPE_CHECKING:
+    from dbguard.rotation.on_demand import OnDemandRotation
 
 SETTINGS_CHECK_ID = "dbguard-rotation-settings"  # the custom resource's physical id
 Request = TypeVar("Request", bound=BaseModel)
@@ -116,6 +117,9 @@ class ColdStart:
 
     def answer_settings_check(self, event: dict[str, Any]) -> None:
         """Fail the stack's create or update when the settings cannot keep a valid token in place."""
+        # here, not at the top: only the stack's deployments send one (cold start)
+        from dbguard.adapters.cloudformation import CustomResourceRequest, respond
+
         request = parse(CustomResourceRequest, event, "CloudFormation request")
         problems = [] if request.request_type == "Delete" else self._deployment_problems()
         for problem in problems:

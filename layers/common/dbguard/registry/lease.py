@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from dbguard.registry.models import RegistryEntry
+
 
 class LeaseKeeper(Protocol):
     def renew_lease(self, cmdb_id: str, owner: str, until: int) -> None:
@@ -23,6 +25,10 @@ class Lease:
     owner: str
     seconds: int
     renewed_at: int  # when it was last set to run a full term from then
+    # the database as the write that took the lease left it (None: not registered): nobody else can
+    # change it until the lease is given up, so the holder needs no read of its own
+    entry: RegistryEntry | None = None
+    released: bool = False  # given up by the holder's last write (registry ports save_rotation_state)
 
     def renew(self, now: float) -> None:
         # With over half a term left nobody can take it before the next step renews it (a step takes

@@ -18,7 +18,8 @@ class EntryStatus(StrEnum):
 class RotationState(BaseModel):
     """The attributes only the rotation writes (cmdb_sync's never overlap them)."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    # never validated itself, only its subclasses: building its schema would be cold start lost
+    model_config = ConfigDict(frozen=True, populate_by_name=True, defer_build=True)
 
     secret_arn: str | None = Field(default=None, alias="secretArn")
     current_token_id: str | None = Field(default=None, alias="currentTokenId")
@@ -37,7 +38,7 @@ class RotationStateChange(RotationState):
     """Rotation attributes to write: exactly those passed to the constructor (None or [] removes
     one); the others are left as they are, whatever another writer set meanwhile."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid", defer_build=False)
 
     def attributes(self) -> dict[str, Any]:
         """The attributes this change writes, by their table names."""
@@ -49,7 +50,7 @@ class RotationStateChange(RotationState):
 
 
 class RegistryEntry(RotationState):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=False)
 
     # written by cmdb_sync when a CMDB change has been applied in full
     cmdb_id: str = Field(alias="cmdbId")

@@ -36,11 +36,16 @@ class RotationRegistry(Protocol):
 
     def lease(self, cmdb_id: str, now: int, seconds: int) -> AbstractContextManager[Lease]:
         """Exclusive right to change this database for `seconds` from `now`: LeaseBusy while someone
-        else holds it; released on leaving the block."""
+        else holds it; released on leaving the block unless a write released it already. The lease
+        carries the entry as taking it found it (`Lease.entry`)."""
         ...
 
-    def save_rotation_state(self, cmdb_id: str, change: RotationStateChange) -> None:
-        """Write the attributes `change` names; a token expiry given also sets when the entry is due."""
+    def save_rotation_state(
+        self, cmdb_id: str, change: RotationStateChange, *, release: Lease | None = None
+    ) -> None:
+        """Write the attributes `change` names; a token expiry given also sets when the entry is due.
+        With `release`, the same write gives up that lease - and writes nothing, raising LeaseLost, if
+        the lease ran out and another holder took it."""
         ...
 
 

@@ -6,16 +6,29 @@ Order matters for what a failure can leave behind:
 2. journal its id in the registry (`pendingTokenId`),
 3. make it reusable (from now on it lives CONNECTION_TOKEN_REUSABLE_EXPIRATION); JumpServer's
    answer confirms it reusable and gives its expiry, checked before the token is written anywhere,
-4. write it as AWSPENDING, 5. move AWSCURRENT onto it,
-6. settle: the registry takes the secret's labels as the truth, journals every token it knows of
-   that no label refers to any more (`retiredTokenIds`), expires those, clears the journal.
+4. write it as a new version labelled AWSCURRENT (Secrets Manager moves AWSPREVIOUS onto the version
+   it replaces in the same request),
+5. settle: the labels are read again; every token the registry knows of that no label refers to
+   any more is expired, and the registry takes the labels as the truth in one write (which also
+   gives up the lease when the rotation took it itself), keeping a token whose expiry failed
+   journalled (`retiredTokenIds`). The token two rotations back is expired before that write: the
+   registry names it already and step 2's entry keeps the journal dirty until then, so a run
+   stopped in between leaves what the next run settles again. Settling what an interrupted run
+   left journals the tokens to expire first.
+
+A run stopped right after step 4 left AWSCURRENT on a version the registry did not record, with the
+new token journalled: the next run records that promotion without issuing a token (`_repair`).
+Secrets Manager's own `rotate-secret` steps (create_pending, finish) keep its protocol instead: the
+version is written AWSPENDING in createSecret and made AWSCURRENT in finishSecret.
 
 In the steady state that is three JumpServer calls per database: create, reuse, expire the token
-two rotations back (docs/rotation.md, "How many databases an hour"); and five Secrets Manager
-calls: a describe (the labels), the write, the move of AWSCURRENT, the removal of AWSPENDING, and a
-describe again before anything is expired. The token of the version that becomes AWSPREVIOUS is the
-registry's `currentTokenId` when the registry recorded that very version (`currentVersionId`: a
-version's value never changes) and its journal is clean; otherwise it is read.
+two rotations back (docs/rotation.md, "How many databases an hour"); three Secrets Manager calls:
+a describe (the labels), the write, and a describe again before anything is expired; and three
+registry writes: taking the lease (it returns the entry, so there is no read), the new token's
+journal, and the settled labels as the lease is given up. The token of the version that becomes
+AWSPREVIOUS is the registry's `currentTokenId` when the registry recorded that very version
+(`currentVersionId`: a version's value never changes) and its journal is clean; otherwise it is
+read.
 
 The invariant: **a token that is AWSCURRENT, AWSPREVIOUS or AWSPENDING of its secret is never
 expired** — every expiry is decided against the secret's labels read just before, never against
@@ -102,7 +115,7 @@ class Rotator:
         last rotation is younger than ConsumerCacheSeconds, unless `force` (breaks cached consumers)."""
         try:
             with self._lease(entry) as lease:
-                fresh = self._registry.get(entry.cmdb_id)  # the caller's copy may predate another run
+                fresh = lease.entry  # the caller's copy may predate another run
                 if fresh is None or not fresh.is_active:
                     return RotationResult(entry.name, Outcome.NOT_FOUND, "no active database of that name")
                 repaired, fresh, versions = self._repair(fresh, lease)
@@ -110,7 +123,7 @@ class Rotator:
                     return repaired  # an interrupted rotation completed: that is this rotation
                 if not force:
                     self._require_interval(fresh)
-                return self._rotate(fresh, lease, versions)
+                return self._rotate(fresh, lease, versions, releasing=True)
         except LeaseBusy as busy:
             return RotationResult(entry.name, Outcome.BUSY, str(busy))
         except RotationTooSoon as too_soon:
@@ -205,26 +218,31 @@ class Rotator:
         return self._latest(entry)
 
     def _rotate(
-        self, entry: RegistryEntry, lease: Lease, versions: SecretVersions | None = None
+        self,
+        entry: RegistryEntry,
+        lease: Lease,
+        versions: SecretVersions | None = None,
+        *,
+        releasing: bool = False,
     ) -> RotationResult:
-        """`versions`: the labels _repair read under this same lease, if it had nothing to change."""
+        """`versions`: the labels _repair read under this same lease, if it had nothing to change;
+        `releasing`: the lease is this rotation's own, to give up with its last write."""
         versions = versions or self._versions(entry)
         lease.renew(self._now())
         token = self._new_token(entry)
         if versions is None:
-            return self._first_secret(entry, token, lease)
-        version_id = str(uuid.uuid4())
+            return self._first_secret(entry, token, lease, releasing=releasing)
         lease.renew(self._now())
         try:
-            self._secrets.put_pending(versions.arn, version_id, self._shape(entry, token))
+            # AWSCURRENT at once: written, the token is in use, and a run stopped from here on is a
+            # promotion the registry did not record, which the next run's _repair records
+            self._secrets.put_current(versions.arn, str(uuid.uuid4()), self._shape(entry, token))
         except Exception:
-            self._abandon(entry, token.id, versions.arn, version_id)
+            self._abandon(entry, token.id)  # keeps the token if the write happened after all
             raise
-        lease.renew(self._now())
-        self._secrets.promote(versions.arn, version_id, versions.current)
         # `entry` is as _repair left it; the only registry write since is this token's journal entry.
         # The labels are read again before anything is expired: the one check the invariant rests on.
-        return self._settle(entry, lease, promoted=token)
+        return self._settle(entry, lease, promoted=token, issued=True, releasing=releasing)
 
     def _new_token(self, entry: RegistryEntry) -> IssuedToken:
         """A token confirmed reusable and unexpired by JumpServer's own answer: the only kind ever
@@ -250,7 +268,9 @@ class Rotator:
             self._tokens.ensure_permission(entry.asset_id, entry.account)
             return self._tokens.create_connection_token(entry.asset_id, entry.account, entry.protocol)
 
-    def _first_secret(self, entry: RegistryEntry, token: IssuedToken, lease: Lease) -> RotationResult:
+    def _first_secret(
+        self, entry: RegistryEntry, token: IssuedToken, lease: Lease, *, releasing: bool
+    ) -> RotationResult:
         try:
             tags = {"app": "dbguard", "dbguard:cmdb-id": entry.cmdb_id}
             self._secrets.create_secret(
@@ -259,7 +279,8 @@ class Rotator:
         except Exception:
             self._abandon(entry, token.id)  # keeps the token if the secret was created after all
             raise
-        return self._settle(self._latest(entry), lease, promoted=token)
+        # as in _rotate: the only registry write since `entry` was read is this token's journal entry
+        return self._settle(entry, lease, promoted=token, issued=True, releasing=releasing)
 
     # ------------------------------------------------------------------ settling
     def _settle(
@@ -269,9 +290,13 @@ class Rotator:
         *,
         promoted: IssuedToken | None = None,
         also: Iterable[str] = (),
+        issued: bool = False,
+        releasing: bool = False,
     ) -> RotationResult:
         """Make the registry agree with the secret's labels, read now, and expire every token it knows
-        of that no label holds. Journals first, so an expiry that fails is retried by the next run."""
+        of that no label holds. Journals first, so an expiry that fails is retried by the next run.
+        `issued`: this run issued `promoted` and journalled it, the registry's only change since
+        `entry`; `releasing`: the settle's last write also gives up the lease (the run's own)."""
         lease.renew(self._now())
         versions = self._require_versions(entry)
         labelled = self._labelled_tokens(versions, promoted, _recorded_version(entry))
@@ -291,12 +316,20 @@ class Rotator:
                 current_token_expires_at=self._expiry_of(versions, promoted),
             )  # fmt: skip
             change = change.merged(promotion)
-        self._registry.save_rotation_state(entry.cmdb_id, change)
-        still_valid = self._expire(retire)
-        if still_valid != retire:
-            self._registry.save_rotation_state(
-                entry.cmdb_id, RotationStateChange(retired_token_ids=still_valid)
-            )
+        if issued and not _journal_is_dirty(entry):
+            # The registry names every token to expire already (its current and previous token) and
+            # this run's journalled token keeps its journal dirty: a run stopped before the write
+            # below leaves a state the next one settles again. So it is written once, after expiring.
+            still_valid = self._expire(retire)
+            settled = change.merged(RotationStateChange(retired_token_ids=still_valid))
+            self._registry.save_rotation_state(entry.cmdb_id, settled, release=lease if releasing else None)
+        else:
+            self._registry.save_rotation_state(entry.cmdb_id, change)  # journalled before expired
+            still_valid = self._expire(retire)
+            if still_valid != retire:
+                self._registry.save_rotation_state(
+                    entry.cmdb_id, RotationStateChange(retired_token_ids=still_valid)
+                )
         if promoted is not None:
             logger.info(
                 "rotated",
@@ -403,20 +436,11 @@ class Rotator:
             raise TokenRejected(f"token {token.id} is already expired")
         return token
 
-    def _abandon(
-        self,
-        entry: RegistryEntry,
-        token_id: str,
-        secret_arn: str | None = None,
-        version_id: str | None = None,
-    ) -> None:
+    def _abandon(self, entry: RegistryEntry, token_id: str) -> None:
         """Undo a rotation that failed before promotion. The token is expired only if no label of the
-        secret holds it (a create that timed out may have happened); else it stays journalled."""
+        secret holds it (a write that timed out may have happened); else it stays journalled."""
         try:
             versions = self._versions(entry)
-            if secret_arn and version_id and versions is not None and versions.pending == version_id:
-                self._secrets.discard_pending(secret_arn, version_id)
-                versions = self._versions(entry)
             if versions is not None and token_id in self._labelled_tokens(versions, None).values():
                 return
             self._tokens.expire_connection_token(token_id)

@@ -1,8 +1,9 @@
 """What the rotation needs from the store of database secrets (Secrets Manager), as protocols.
 
-A rotation writes the new value as AWSPENDING under a version id it chose, then moves AWSCURRENT
-onto it; the version it replaced becomes AWSPREVIOUS, so applications holding either value keep
-working. A version's value never changes.
+A rotation writes the new value as a version labelled AWSCURRENT at once (Secrets Manager's own
+rotate-secret steps write it AWSPENDING first and move AWSCURRENT onto it later); either way the
+version it replaced becomes AWSPREVIOUS, so applications holding either value keep working. A
+version's value never changes.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ class DatabaseSecretStore(Protocol):
 
     def create_secret(self, name: str, value: DatabaseSecret, version_id: str, tags: dict[str, str]) -> str:
         """A new secret whose first version (AWSCURRENT) is `value`; returns its ARN."""
+        ...
+
+    def put_current(self, secret_id: str, version_id: str, value: DatabaseSecret) -> None:
+        """A new version `version_id` holding `value`, labelled AWSCURRENT: the version that was
+        AWSCURRENT becomes AWSPREVIOUS in the same request."""
         ...
 
     def put_pending(self, secret_id: str, version_id: str, value: DatabaseSecret) -> None:
