@@ -126,7 +126,7 @@ def test_updates_reach_jumpserver_and_accounts_are_not_duplicated(client, jumpse
     assert len(jumpserver_sim.store.accounts) == 1
     assert jumpserver_sim.store.accounts[account.id].secret == "new-" + ACCOUNT_PASSWORD
     client.deactivate_database(asset.id)
-    assert client.get_database(asset.id).is_active is False
+    assert jumpserver_sim.store.assets[asset.id].is_active is False
     client.delete_database(asset.id)
     assert client.find_database("billing-qhb-01") is None
 
@@ -139,13 +139,12 @@ def test_validation_errors_carry_the_fields(client):
 
 
 def test_pagination_goes_past_the_200_row_cut(client, jumpserver_sim):
-    node = client.ensure_node("many")
+    asset, _ = register(client)
     for index in range(230):
-        client.create_database(DatabaseAssetFields(
-            name=f"db-{index}", address="10.0.0.1", platform=client.platform_id("MySQL"),
-            protocols=[AssetProtocol(name="mysql", port=3306)], nodes=[node], labels={},
-        ))  # fmt: skip
-    assert len(list(client.list_databases())) == 230
+        client.ensure_account(asset.id, f"extra-{index}", credentials(f"user-{index}", ACCOUNT_PASSWORD))
+    # the account on the second page is found, not created a second time
+    client.ensure_account(asset.id, "extra-229", credentials("user-229", ACCOUNT_PASSWORD))
+    assert len(jumpserver_sim.store.accounts) == 231
 
 
 def test_v3_hidden_postgresql_needs_the_configured_id(make_jumpserver_sim, credentials_secret, sleeps):
@@ -181,7 +180,7 @@ def test_5xx_is_retried_on_reads_but_a_post_is_never_repeated(client, jumpserver
     asset, account = register(client)
     client.ensure_permission(asset.id, account)
     jumpserver_sim.faults(fail_next=2)
-    assert client.get_database(asset.id).id == asset.id
+    assert client.find_database(asset.name).id == asset.id
     assert len(sleeps) == 2
     assert client.version  # detected before the failure is armed
     jumpserver_sim.faults(fail_next=1)

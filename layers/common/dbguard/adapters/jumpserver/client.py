@@ -128,15 +128,6 @@ class JumpServerClient:
                 return JumpServerDatabaseAsset.model_validate(asset)
         return None
 
-    def list_databases(self) -> Iterator[DatabaseAsset]:
-        for asset in self._pages("/api/v1/assets/databases/", {}, "the database assets"):
-            yield JumpServerDatabaseAsset.model_validate(asset)
-
-    def get_database(self, asset_id: str) -> DatabaseAsset:
-        return JumpServerDatabaseAsset.model_validate(
-            self._http.request("GET", f"/api/v1/assets/databases/{asset_id}/", what=f"asset {asset_id}")
-        )
-
     def create_database(self, fields: DatabaseAssetFields) -> DatabaseAsset:
         created = self._http.request(
             "POST", "/api/v1/assets/databases/", json=_asset_body(fields), what=f"asset {fields.name}"
