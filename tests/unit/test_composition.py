@@ -5,7 +5,6 @@ import time
 
 import pytest
 
-from dbguard.adapters import cloudformation
 from dbguard.composition import token_rotation
 from dbguard.composition.token_rotation import ColdStart, TokenRotation, TokenRotationSettings, parse
 from dbguard.errors import ConfigurationError, InvalidInput
@@ -59,9 +58,10 @@ def rotation(policy=GOOD_POLICY, reusable=True) -> TokenRotation:
 def answers(monkeypatch):
     """What CloudFormation is told, instead of a PUT to the pre-signed URL."""
     sent = []
+    # by name: token_rotation imports the module on the first request (cold start), and another
+    # test may have imported the package anew since this module was loaded
     monkeypatch.setattr(
-        cloudformation,  # token_rotation imports it on the first request (cold start)
-        "respond",
+        "dbguard.adapters.cloudformation.respond",
         lambda request, **answer: sent.append({"type": request.request_type, **answer}),
     )
     return sent
