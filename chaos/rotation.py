@@ -5,7 +5,8 @@ at random; afterwards every secret's AWSCURRENT and AWSPREVIOUS tokens work and 
 
 In process: template.yaml deployed into moto, a JumpServer simulator, `--databases` databases
 registered through cmdb_sync (without faults). Then `--rounds` forced rotations of every database
-(token_rotation's runner and rotator, ConsumerCacheSeconds 0, `--concurrency` at a time) while:
+(token_rotation's runner and rotator wired as the function wires them: at most `--concurrency`
+JumpServer requests at once, twice as many databases in progress; ConsumerCacheSeconds 0) while:
 
 - each JumpServer request draws one of the simulator's faults: 502 before (`--fail-rate`), 429
   (`--throttle-rate`), a hang past the client's timeout (`--hang-rate`), 502 after the request was
@@ -105,7 +106,7 @@ class Chaos:
         from dbguard.adapters.secrets_store import DatabaseSecrets
         from dbguard.composition.jumpserver import build_jumpserver
         from dbguard.composition.rotator import build_rotator
-        from dbguard.composition.token_rotation import TokenRotationSettings
+        from dbguard.composition.token_rotation import TokenRotationSettings, databases_at_once
         from dbguard.rotation.runner import RotationRunner
 
         self.world, self.progress = world, progress
@@ -114,7 +115,7 @@ class Chaos:
         self.aws_faults = AwsThrottling(rng, options.aws_throttle_rate)
         secretsmanager = self.aws_faults.attach(aws.client("secretsmanager"))
         dynamodb = self.aws_faults.attach(aws.client("dynamodb"))
-        tokens = build_jumpserver(settings, secretsmanager)
+        tokens = build_jumpserver(settings, secretsmanager, max_in_flight=options.concurrency)
         tokens._http._sleep = fast_sleep(options.backoff_factor)
         self.call_faults = RandomFaults(rng, options.call_fault_rate, MODES)
         self.registry = Faulty(Registry(world.physical_id("RegistryTable"), dynamodb), self.call_faults)
@@ -122,7 +123,7 @@ class Chaos:
         rotator = build_rotator(settings, Faulty(tokens, self.call_faults), self.registry, secrets)
         rotator._clock = lambda: datetime.fromtimestamp(world.clock(), UTC)  # the run skips ahead
         self._rotator = rotator
-        self.runner = RotationRunner(self.registry, self, options.concurrency)
+        self.runner = RotationRunner(self.registry, self, databases_at_once(options.concurrency))
         self.jumpserver_faults = SimulatorChaos(
             world.jumpserver,
             rng,

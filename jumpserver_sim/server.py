@@ -116,6 +116,10 @@ class Simulator:
         self.api = Api(self.store)
         self.fault = Faults()
         self.requests: list[Recorded] = []
+        # instrumentation, not JumpServer behaviour: the most requests it was answering at once
+        self.most_in_flight = 0
+        self._in_flight = 0
+        self._counting = threading.Lock()
         self._port = port
         self._server: ThreadingHTTPServer | None = None
 
@@ -158,6 +162,7 @@ class Simulator:
         self.api = Api(self.store)
         self.fault = Faults()
         self.requests.clear()
+        self.most_in_flight = 0
 
     # ------------------------------------------------------------------ seeding helpers for tests
     def grant_service_user(self, node_path: str | None = None, asset_ids: list[str] | None = None) -> str:
@@ -192,6 +197,16 @@ class Simulator:
 
     # ------------------------------------------------------------------ one request
     def answer(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Response:
+        with self._counting:
+            self._in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self._in_flight)
+        try:
+            return self._answer(method, target, headers, raw)
+        finally:
+            with self._counting:
+                self._in_flight -= 1
+
+    def _answer(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Response:
         if self.fault.latency_seconds:
             time.sleep(self.fault.latency_seconds)
         if self.fault.take("hang_next"):

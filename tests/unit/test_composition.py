@@ -124,3 +124,19 @@ def test_parse_names_what_is_wrong_without_echoing_it():
         parse(OnDemandRotation, {"rotate": ["db"], "force": "s3cr3t-ish"}, "on-demand rotation request")
     assert "s3cr3t-ish" not in str(raised.value)
     assert [problem.field for problem in raised.value.problems] == ["force"]
+
+
+@pytest.mark.parametrize(
+    ("requests_at_once", "per_minute", "margin", "databases"),
+    [
+        (8, 0, 30, 16),  # unpaced: AWS round trips overlap JumpServer requests
+        (8, 4096, 30, 16),  # a budget far above what 8 requests at once reach
+        (8, 80, 30, 8),  # the default budget: 80 a minute serves 6 rotations in 15 s, so no more than 8
+        (8, 180, 30, 15),  # v4.10.16's throttle: 15 rotations' requests in 15 s, where doubling stops
+        (1, 80, 30, 2),
+    ],
+)
+def test_databases_in_progress_overlap_aws_round_trips_but_drain_within_the_deadline_margin(
+    requests_at_once, per_minute, margin, databases
+):
+    assert token_rotation.databases_at_once(requests_at_once, per_minute, margin) == databases

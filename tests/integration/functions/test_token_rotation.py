@@ -120,6 +120,20 @@ def test_one_failing_database_never_stops_the_others(world, databases, rotation)
     assert "perm_account_invalid" in world.registry_item("cmdb-1")["lastRotationError"]["S"]
 
 
+def test_jumpserver_sees_at_most_rotation_concurrency_requests_while_twice_as_many_databases_progress(
+    world, databases, load_function
+):
+    rotation = load_function("TokenRotationFunction", ROTATION_CONCURRENCY="1", CONSUMER_CACHE_SECONDS="0")
+    world.jumpserver.faults(latency_seconds=0.05)  # every request overlaps whatever else is sent
+
+    assert rotate(rotation, *NAMES)["rotated"] == 3
+
+    assert world.jumpserver.most_in_flight == 1
+    # ... while two databases are in progress: one's DynamoDB and Secrets Manager round trips overlap
+    # the other's JumpServer request (the runner's own test proves it runs that many at once)
+    assert rotation.module.cold_start.parts().runner.databases_at_once == 2
+
+
 class EndingContext:
     """A Lambda context whose deadline arrives after `calls` checks."""
 

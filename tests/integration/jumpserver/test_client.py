@@ -2,6 +2,7 @@
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
@@ -316,6 +317,26 @@ def test_the_request_budget_keeps_under_a_stock_v4_throttle(make_jumpserver_sim,
     for _ in range(12):  # more than two windows' worth; no 429 with max_retries=0 would pass
         transport.request("GET", "/api/v1/users/profile/")
     assert clock.slept == [60.0, 60.0]  # waited exactly for the window to free a slot
+
+
+@pytest.mark.parametrize("bound", [1, 3, 12])  # 12: past requests' default pool of 10 connections
+def test_threads_sharing_a_transport_send_at_most_its_bound_at_once(
+    make_jumpserver_sim, credentials_secret, bound, caplog
+):
+    sim = make_jumpserver_sim("v4", throttle_rate=None)
+    sim.faults(latency_seconds=0.05)  # long enough for every thread to be waiting on the answer
+    client, arn = credentials_secret
+    transport = Transport(
+        sim.url, CredentialsSource(client, arn, 300), org_id="00000000-0000-0000-0000-000000000002",
+        timeout_seconds=5, max_retries=0, max_in_flight=bound,
+    )  # fmt: skip
+    with ThreadPoolExecutor(max_workers=2 * bound + 2) as pool:
+        profile = lambda _: transport.request("GET", "/api/v1/users/profile/")  # noqa: E731
+        answers = list(pool.map(profile, range(4 * bound)))
+
+    assert len(answers) == 4 * bound
+    assert sim.most_in_flight == bound  # reached, never passed
+    assert "Connection pool is full" not in caplog.text  # a kept-alive connection for each slot
 
 
 class FakeClock:

@@ -3,7 +3,9 @@ is near, every database once."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from types import SimpleNamespace
 
 from dbguard.registry.models import EntryStatus, RotationStateChange
 from dbguard.rotation.rotator import Outcome
@@ -14,8 +16,8 @@ from tests.unit.rotation.conftest import Rig
 DAY = 86400
 
 
-def runner(rig: Rig, *, concurrency: int = 4, min_interval: int = 0) -> RotationRunner:
-    return RotationRunner(rig.registry, rig.rotator(min_interval=min_interval), concurrency)
+def runner(rig: Rig, *, at_once: int = 4, min_interval: int = 0) -> RotationRunner:
+    return RotationRunner(rig.registry, rig.rotator(min_interval=min_interval), at_once)
 
 
 def always() -> bool:
@@ -52,7 +54,7 @@ def test_due_databases_are_rotated_soonest_expiry_first(rig):
 def test_work_is_not_started_once_the_deadline_is_near(rig):
     databases_expiring_in(rig, {"a": 1, "b": 2, "c": 3, "d": 4})
 
-    report = runner(rig, concurrency=1).rotate_due(int(rig.clock.timestamp()) + 7 * DAY, for_(2))
+    report = runner(rig, at_once=1).rotate_due(int(rig.clock.timestamp()) + 7 * DAY, for_(2))
 
     assert [result.name for result in report.results] == ["a", "b"]
     assert report.deferred == ["c", "d"]
@@ -63,7 +65,7 @@ def test_more_databases_than_workers_are_all_rotated_in_the_order_started(rig):
     names = [f"db{index}" for index in range(7)]
     databases_expiring_in(rig, {name: index + 1 for index, name in enumerate(names)})
 
-    report = runner(rig, concurrency=2).rotate_named(None, always)
+    report = runner(rig, at_once=2).rotate_named(None, always)
 
     assert [result.name for result in report.results] == names
     assert report.count(Outcome.ROTATED) == 7
@@ -97,3 +99,19 @@ def test_force_reaches_every_rotation_asked_for(rig):
     assert refused.count(Outcome.TOO_SOON) == 1
     assert forced.count(Outcome.ROTATED) == 1
     assert every_one.count(Outcome.ROTATED) == 2
+
+
+def test_as_many_databases_as_asked_are_in_progress_at_once(rig):
+    names = [f"db{index}" for index in range(6)]
+    databases_expiring_in(rig, {name: index + 1 for index, name in enumerate(names)})
+    together = threading.Barrier(3, timeout=10)  # broken, failing the rotations, unless 3 meet
+    rotator = rig.rotator(min_interval=0)
+
+    def rotate_with_two_others(entry, *, force):
+        together.wait()
+        return rotator.rotate(entry, force=force)
+
+    rotator_meeting = SimpleNamespace(rotate=rotate_with_two_others)
+    report = RotationRunner(rig.registry, rotator_meeting, 3).rotate_named(None, always)
+
+    assert report.count(Outcome.ROTATED) == 6

@@ -62,7 +62,10 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def build_jumpserver(settings: JumpServerSettings, secretsmanager: Any) -> JumpServerClient:
+def build_jumpserver(
+    settings: JumpServerSettings, secretsmanager: Any, *, max_in_flight: int | None = None
+) -> JumpServerClient:
+    """`max_in_flight`: most requests at once, for a caller that sends from many threads."""
     credentials = CredentialsSource(
         secretsmanager,
         settings.jumpserver_credentials_secret_arn,
@@ -76,6 +79,7 @@ def build_jumpserver(settings: JumpServerSettings, secretsmanager: Any) -> JumpS
         timeout_seconds=settings.jumpserver_timeout_seconds,
         max_retries=settings.jumpserver_max_retries,
         budget=RequestBudget(rate) if rate else None,  # 0: unpaced
+        max_in_flight=max_in_flight,
     )
     return JumpServerClient(
         transport,

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from dbguard.rotation.on_demand import OnDemandRotation
 
 SETTINGS_CHECK_ID = "dbguard-rotation-settings"  # the custom resource's physical id
+REQUESTS_PER_ROTATION = 3  # JumpServer requests of a steady-state rotation (docs/rotation.md)
 Request = TypeVar("Request", bound=BaseModel)
 
 
@@ -70,17 +71,42 @@ class TokenRotation:
         return lambda: remaining_ms() > margin_ms
 
 
+def databases_at_once(
+    jumpserver_requests_at_once: int, requests_per_minute: int = 0, deadline_margin_seconds: int = 30
+) -> int:
+    """Twice as many databases in progress as JumpServer requests allowed at once: a database spends
+    part of its rotation on DynamoDB and Secrets Manager (six round trips), and while it does, another
+    one's JumpServer request keeps the slot busy. JumpServer itself never sees more than the bound.
+
+    Paced (`requests_per_minute`), the budget rather than round trips bounds the run, and what is in
+    progress when the deadline margin begins must still get its requests: no more databases than the
+    budget serves in half the margin, and never fewer than the requests allowed at once."""
+    doubled = 2 * jumpserver_requests_at_once
+    if not requests_per_minute:
+        return doubled
+    drained = requests_per_minute * deadline_margin_seconds // (2 * 60 * REQUESTS_PER_ROTATION)
+    return max(jumpserver_requests_at_once, min(doubled, drained))
+
+
 def compose() -> TokenRotation:
     settings = TokenRotationSettings.load()
     secretsmanager = aws.client("secretsmanager")
     registry = Registry.create(settings.registry_table_name)
     secrets = DatabaseSecrets(secretsmanager, settings.secrets_prefix)
-    jumpserver = build_jumpserver(settings, secretsmanager)
+    jumpserver = build_jumpserver(settings, secretsmanager, max_in_flight=settings.rotation_concurrency)
     rotator = build_rotator(settings, jumpserver, registry, secrets)
     return TokenRotation(
         settings=settings,
         jumpserver=jumpserver,
-        runner=RotationRunner(registry, rotator, settings.rotation_concurrency),
+        runner=RotationRunner(
+            registry,
+            rotator,
+            databases_at_once(
+                settings.rotation_concurrency,
+                settings.jumpserver_requests_per_minute,
+                settings.rotation_deadline_margin_seconds,
+            ),
+        ),
         secrets_manager_rotation=SecretsManagerRotation(rotator, registry, secrets),
         policy=RotationPolicy(
             schedule=settings.rotation_schedule,

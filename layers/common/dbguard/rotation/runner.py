@@ -27,10 +27,10 @@ class RunReport:
 
 
 class RotationRunner:
-    def __init__(self, registry: RotationRegistry, rotator: Rotator, concurrency: int) -> None:
+    def __init__(self, registry: RotationRegistry, rotator: Rotator, databases_at_once: int) -> None:
         self._registry = registry
         self._rotator = rotator
-        self._concurrency = concurrency
+        self.databases_at_once = databases_at_once
 
     def rotate_due(self, expiring_before: int, has_time: Callable[[], bool]) -> RunReport:
         due = list(self._registry.due(expiring_before))
@@ -61,10 +61,10 @@ class RotationRunner:
         """Results in the order the databases were started (most urgent first)."""
         report = RunReport()
         started: list[Future[RotationResult]] = []
-        with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="rotate") as pool:
+        with ThreadPoolExecutor(max_workers=self.databases_at_once, thread_name_prefix="rotate") as pool:
             for position, entry in enumerate(entries):
                 running = [future for future in started if not future.done()]
-                if len(running) >= self._concurrency:
+                if len(running) >= self.databases_at_once:
                     wait(running, return_when=FIRST_COMPLETED)
                 if not has_time():
                     report.deferred = [later.name for later in entries[position:]]

@@ -1,4 +1,5 @@
-"""HTTP to JumpServer: timeouts on every call, retries only where repeating is safe.
+"""HTTP to JumpServer: timeouts on every call, retries only where repeating is safe, and at most
+`max_in_flight` requests at once however many threads share the transport.
 
 Retried with exponential backoff and jitter: connection failures, 429 (after its Retry-After) and
 502/503/504, on GET/PATCH/PUT/DELETE. A POST is retried only when it certainly was not applied
@@ -13,7 +14,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from urllib3.exceptions import NewConnectionError
 
@@ -35,6 +38,7 @@ RETRYABLE_STATUS = frozenset({502, 503, 504})
 MAX_RETRY_AFTER_SECONDS = 60.0  # DRF's wait is what is left of a one-minute window
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 8.0
+POOLED_CONNECTIONS = 10  # what a requests.Session keeps per host unless told otherwise
 
 
 class RequestBudget:
@@ -82,9 +86,14 @@ class Transport:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         budget: RequestBudget | None = None,
+        max_in_flight: int | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._budget = budget
+        self._max_in_flight = max_in_flight
+        self._in_flight: AbstractContextManager[Any] = (
+            threading.BoundedSemaphore(max_in_flight) if max_in_flight else nullcontext()
+        )
         self._credentials = credentials
         self._timeout = timeout_seconds
         self._max_retries = max_retries
@@ -117,6 +126,10 @@ class Transport:
                 import requests
 
                 self._session = requests.Session()
+                if self._max_in_flight and self._max_in_flight > POOLED_CONNECTIONS:
+                    # one kept-alive connection per request in flight, not a new one for each past 10
+                    pool = requests.adapters.HTTPAdapter(pool_maxsize=self._max_in_flight)
+                    self._session.mount(f"{urlsplit(self._base_url).scheme}://", pool)
             return self._session
 
     def _send(
@@ -129,18 +142,20 @@ class Transport:
         url = f"{self._base_url}{path}"
         for attempt in range(self._max_retries + 1):
             last = attempt == self._max_retries
-            if self._budget is not None:
-                self._budget.acquire()
             try:
-                response = session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=body,
-                    headers=self._headers,
-                    auth=auth,
-                    timeout=self._timeout,
-                )
+                # a slot first, then the budget: a request counted by the budget is sent at once
+                with self._in_flight:
+                    if self._budget is not None:
+                        self._budget.acquire()
+                    response = session.request(
+                        method,
+                        url,
+                        params=params,
+                        json=body,
+                        headers=self._headers,
+                        auth=auth,
+                        timeout=self._timeout,
+                    )
             except requests.RequestException as error:
                 if not _retry_safe(method, error) or last:
                     raise _unreachable(method, error, what) from None
