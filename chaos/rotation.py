@@ -123,7 +123,12 @@ class Chaos:
         rotator = build_rotator(settings, Faulty(tokens, self.call_faults), self.registry, secrets)
         rotator._clock = lambda: datetime.fromtimestamp(world.clock(), UTC)  # the run skips ahead
         self._rotator = rotator
-        self.runner = RotationRunner(self.registry, self, databases_at_once(options.concurrency))
+        at_once = databases_at_once(
+            options.concurrency,
+            settings.jumpserver_requests_per_minute,
+            settings.rotation_deadline_margin_seconds,
+        )
+        self.runner = RotationRunner(self.registry, self, at_once)
         self.jumpserver_faults = SimulatorChaos(
             world.jumpserver,
             rng,
