@@ -18,10 +18,10 @@ JumpServer requests at once, twice as many databases in progress; ConsumerCacheS
   behind until it runs out: the clock then skips ahead past it) — tests/faults.py.
 
 After every round, every secret's AWSCURRENT and AWSPREVIOUS tokens must be live in JumpServer.
-After the rounds, one run without faults, then 301 s later (one-time tokens never made reusable
-die by themselves): the labelled tokens are live, the secret holds their values, the registry's
-current token is AWSCURRENT, and no other token of the database is valid; no token value is in the
-logs. Exits 1 if any check fails.
+After the rounds, one run without faults, which must rotate every database, then 301 s later
+(one-time tokens never made reusable die by themselves): the labelled tokens are live, the secret
+holds their values, the registry's current token is AWSCURRENT, and no other token of the database
+is valid; no token value is in the logs. Exits 1 if any check fails.
 """
 
 from __future__ import annotations
@@ -253,7 +253,9 @@ def run(options: Options, show_progress: bool = True) -> dict[str, Any]:
             time.sleep(options.hang_seconds)  # a hung request still being answered lands first
             round_problems += [f"round {number + 1}: {p}" for p in labelled_tokens_live(world, options)]
         chaos.faults(False)
+        rotated_under_faults = chaos.outcomes["rotated"]
         settle = chaos.run_round()
+        rotated_without_faults = chaos.outcomes["rotated"] - rotated_under_faults
         world.clock.advance(301)  # one-time tokens never made reusable die
         final_problems = only_labelled_tokens_valid(world, options)
         elapsed = time.monotonic() - started
@@ -265,10 +267,14 @@ def run(options: Options, show_progress: bool = True) -> dict[str, Any]:
     problems = round_problems + final_problems + ([f"{leaked} token values in the logs"] if leaked else [])
     if settle != "completed":
         problems.append(f"the run without faults {settle}")
+    elif rotated_without_faults != options.databases:
+        problems.append(f"the run without faults rotated {rotated_without_faults} of {options.databases}")
     return {
         "options": options.__dict__,
         "rounds": dict(rounds),
         "rotations": dict(chaos.outcomes),
+        "rotatedUnderFaults": rotated_under_faults,
+        "rotatedWithoutFaults": rotated_without_faults,
         "tokensIssued": tokens_issued,
         "jumpserverRequests": chaos.jumpserver_faults.requests,
         "jumpserverFaults": dict(chaos.jumpserver_faults.injected),

@@ -20,7 +20,29 @@ def registry(request):
     if request.param == "in-memory fake":
         return FakeRegistry()
     stack = request.getfixturevalue("stack")
-    return Registry(stack.physical_ids["RegistryTable"], boto3.client("dynamodb"))
+    return Registry(stack.physical_ids["RegistryTable"], OneRequestAtATime(boto3.client("dynamodb")))
+
+
+class OneRequestAtATime:
+    """DynamoDB applies a conditional write to an item atomically; in-process moto checks the
+    condition and then writes as separate steps (moto/dynamodb/models/__init__.py, update_item), so
+    two threads can both pass `attribute_not_exists`. One request at a time gives moto the
+    atomicity the real service has, and the concurrent tests check our conditions, not moto's."""
+
+    def __init__(self, client):
+        self._client = client
+        self._one_at_a_time = threading.Lock()
+
+    def __getattr__(self, name):
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def serialised(*args, **kwargs):
+            with self._one_at_a_time:
+                return attribute(*args, **kwargs)
+
+        return serialised
 
 
 def entry(cmdb_id="cmdb-1", name="billing-qhb-01", version=1, status=EntryStatus.ACTIVE, **changes):
@@ -106,17 +128,22 @@ def test_a_lease_is_exclusive_until_released_or_run_out(registry):
 
 
 def test_only_one_of_many_concurrent_lease_requests_wins(registry):
+    contenders = 6
+    start_together = threading.Barrier(contenders)
+    refused = threading.Semaphore(0)
     winners = []
 
     def contend():
+        start_together.wait()
         try:
             with registry.lease("cmdb-1", now=5000, seconds=60):
                 winners.append(1)
-                threading.Event().wait(0.2)
+                for _ in range(contenders - 1):  # hold it until every other contender has tried
+                    refused.acquire(timeout=5)
         except LeaseBusy:
-            pass
+            refused.release()
 
-    threads = [threading.Thread(target=contend) for _ in range(6)]
+    threads = [threading.Thread(target=contend) for _ in range(contenders)]
     for thread in threads:
         thread.start()
     for thread in threads:
