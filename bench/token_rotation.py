@@ -39,6 +39,7 @@ from dbguard.observability import logger
 from dbguard.registry.models import EntryStatus, RegistryEntry
 from dbguard.rotation.rotator import Outcome
 from dbguard.rotation.runner import RotationRunner, RunReport
+from dbguard_local.atomic import in_process_moto_one_request_at_a_time
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.resources import create_data_resources
 from jumpserver_sim import Simulator
@@ -106,7 +107,7 @@ def _timed_run(registry_on: Callable[[str, Any], RotationRegistryUnderTest]) -> 
     previous token. `registry_on(table name, DynamoDB client)` makes the registry to run on."""
     # configured as docs/jumpserver.md asks (reusable tokens), unthrottled: the ratio measures dbguard
     simulator = Simulator("v4", private_token=TOKEN, connection_token_reusable=True, throttle_rate=None)
-    with mock_aws(), simulator as jumpserver:
+    with mock_aws(), in_process_moto_one_request_at_a_time(), simulator as jumpserver:
         runner, registry = _deployed(jumpserver, registry_on)
         _seed(jumpserver, registry)
         _rotate_every_database(runner, force=False)  # every database gets its first secret (no latency)
@@ -124,17 +125,11 @@ def _timed_run(registry_on: Callable[[str, Any], RotationRegistryUnderTest]) -> 
 
 
 def _rotate_every_database(runner: RotationRunner, *, force: bool) -> None:
-    """One rotation of every database, again for any that failed: in-process moto's CreateSecret is
-    not thread-safe (its store iterates a dict another thread may be adding to), so a few of sixteen
-    first secrets created at once can fail there, and those databases would not reach the steady
-    state the run is timed in."""
-    names = None
-    for _ in range(3):
-        report = runner.rotate_named(names, lambda: True, force=force)
-        names = [result.name for result in report.results if result.status is not Outcome.ROTATED]
-        if not names:
-            return
-    raise RuntimeError(f"{len(names)} databases could not be rotated: {names[:5]}")
+    """One rotation of every database; the timed run is only the steady state if all of them rotated."""
+    report = runner.rotate_named(None, lambda: True, force=force)
+    failed = [result.name for result in report.results if result.status is not Outcome.ROTATED]
+    if failed:
+        raise RuntimeError(f"{len(failed)} databases could not be rotated: {failed[:5]}")
 
 
 def _kind(path: str) -> str:

@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from dbguard.rotation.policy import schedule_interval_seconds
 from dbguard_local.announcements import route_announcements_to_queue
+from dbguard_local.atomic import OneRequestAtATime
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.clients import LOCAL_CREDENTIALS
 from dbguard_local.event_sources import Scheduler, SqsPoller, print_json
@@ -126,7 +127,7 @@ class LocalStack:
 
     def start(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
-        moto_app: Any = DomainDispatcherApplication(create_backend_app)
+        moto_app: Any = OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
         faults = StorageFaultConfig.from_env()
         if faults.enabled:  # opt-in, for load and chaos runs only
             moto_app = self.storage_faults = StorageFaultInjector(moto_app, faults)

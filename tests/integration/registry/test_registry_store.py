@@ -20,29 +20,7 @@ def registry(request):
     if request.param == "in-memory fake":
         return FakeRegistry()
     stack = request.getfixturevalue("stack")
-    return Registry(stack.physical_ids["RegistryTable"], OneRequestAtATime(boto3.client("dynamodb")))
-
-
-class OneRequestAtATime:
-    """DynamoDB applies a conditional write to an item atomically; in-process moto checks the
-    condition and then writes as separate steps (moto/dynamodb/models/__init__.py, update_item), so
-    two threads can both pass `attribute_not_exists`. One request at a time gives moto the
-    atomicity the real service has, and the concurrent tests check our conditions, not moto's."""
-
-    def __init__(self, client):
-        self._client = client
-        self._one_at_a_time = threading.Lock()
-
-    def __getattr__(self, name):
-        attribute = getattr(self._client, name)
-        if not callable(attribute):
-            return attribute
-
-        def serialised(*args, **kwargs):
-            with self._one_at_a_time:
-                return attribute(*args, **kwargs)
-
-        return serialised
+    return Registry(stack.physical_ids["RegistryTable"], boto3.client("dynamodb"))
 
 
 def entry(cmdb_id="cmdb-1", name="billing-qhb-01", version=1, status=EntryStatus.ACTIVE, **changes):
