@@ -1,25 +1,34 @@
-"""moto answers one request at a time, as AWS answers each request atomically.
+"""moto answers DynamoDB and Secrets Manager requests one at a time, as AWS answers each atomically.
 
 moto is not thread-safe: DynamoDB's UpdateItem and PutItem check the condition and then write in
 separate steps (moto/dynamodb/models/__init__.py), so two threads can both pass
 `attribute_not_exists`; Secrets Manager looks secrets up by iterating a dict that CreateSecret
 adds to (moto/secretsmanager/models.py, SecretsStore), which raises "dictionary changed size
 during iteration". AWS gives neither: a conditional write is atomic per item, a service's store
-is consistent per request. Holding one lock per request restores that, both for the embedded AWS
-of `make run` (a threaded HTTP server) and for in-process moto (tests, chaos, bench). moto's work
-holds the interpreter lock anyway, so this costs no parallelism.
+is consistent per request. Holding one lock per request of theirs restores that, both for the
+embedded AWS of `make run` (a threaded HTTP server) and for in-process moto (tests, chaos, bench);
+moto's work holds the interpreter lock anyway, so this costs no parallelism. Only those two: an SQS
+ReceiveMessage long-polls inside moto (sleeping up to WaitTimeSeconds), and under the lock every
+other request would wait for it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from moto.core.models import botocore_stubber
 
 _one_request_at_a_time = threading.RLock()  # re-entrant: a backend may call another in-process
+_ATOMIC_SERVICES = ("DynamoDB_20120810.", "secretsmanager.")  # X-Amz-Target prefixes (JSON protocol)
+
+
+def _atomic(target: str | bytes | None) -> AbstractContextManager[Any]:
+    if isinstance(target, bytes):
+        target = target.decode()
+    return _one_request_at_a_time if (target or "").startswith(_ATOMIC_SERVICES) else nullcontext()
 
 
 class OneRequestAtATime:
@@ -29,18 +38,18 @@ class OneRequestAtATime:
         self._app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        with _one_request_at_a_time:
+        with _atomic(environ.get("HTTP_X_AMZ_TARGET")):
             return self._app(environ, start_response)
 
 
 @contextmanager
 def in_process_moto_one_request_at_a_time() -> Iterator[None]:
-    """While open, boto3 requests that in-process moto answers (inside `mock_aws`) take turns."""
+    """While open, DynamoDB and Secrets Manager requests to in-process moto (`mock_aws`) take turns."""
     patched = vars(botocore_stubber).get("process_request")  # set when opened inside another
     answer = botocore_stubber.process_request
 
     def one_at_a_time(request: Any) -> Any:
-        with _one_request_at_a_time:
+        with _atomic(request.headers.get("X-Amz-Target")):
             return answer(request)
 
     botocore_stubber.process_request = one_at_a_time  # type: ignore[method-assign]

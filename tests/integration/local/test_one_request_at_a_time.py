@@ -120,3 +120,20 @@ def test_the_local_stacks_aws_lets_one_conditional_writer_through(embedded_aws: 
 
 def test_the_local_stacks_aws_secrets_answer_while_others_are_created(embedded_aws: str) -> None:
     secrets_answer_while_others_are_created(boto3.client("secretsmanager", endpoint_url=embedded_aws))
+
+
+def test_a_long_poll_does_not_hold_up_other_requests(embedded_aws: str) -> None:
+    """moto sleeps inside an SQS ReceiveMessage for up to WaitTimeSeconds: only DynamoDB and Secrets
+    Manager take turns, or every function's request would wait for `make run`'s queue pollers."""
+    sqs = boto3.client("sqs", endpoint_url=embedded_aws)
+    queue_url = sqs.create_queue(QueueName="empty")["QueueUrl"]
+    polling = threading.Thread(
+        target=sqs.receive_message, kwargs={"QueueUrl": queue_url, "WaitTimeSeconds": 5}
+    )
+    polling.start()
+    secrets = boto3.client("secretsmanager", endpoint_url=embedded_aws)
+    secrets.create_secret(Name="during-the-poll", SecretString="s")
+    dynamodb = boto3.client("dynamodb", endpoint_url=embedded_aws)
+    dynamodb.list_tables()
+    assert polling.is_alive()  # both answered while the poll was still waiting
+    polling.join()
