@@ -33,12 +33,30 @@ class FunctionSpec:
 
 
 def register_functions(template: Template) -> None:
-    """Give every function its physical name and ARN, so intrinsics can refer to them."""
+    """Give every function its physical name and ARN, so intrinsics can refer to them, and its
+    AutoPublishAlias the ARN SAM's `!Ref <function>.Alias` stands for (locally, one code version)."""
+    alias_default = template.function_globals().get("AutoPublishAlias")
     for logical_id, resource in template.resources.items():
         if resource["Type"] == FUNCTION_TYPE:
             name = f"{template.stack_name}-{logical_id}"
             arn = f"arn:aws:lambda:{template.region}:{template.account_id}:function:{name}"
             template.record(logical_id, name, Arn=arn)
+            alias = resource["Properties"].get("AutoPublishAlias", alias_default)
+            if alias:
+                template.record(f"{logical_id}.Alias", f"{arn}:{template.resolve(alias)}")
+
+
+def function_of_arn(template: Template, arn: str) -> str:
+    """The function an ARN invokes, with or without a qualifier (alias or version)."""
+    unqualified = ":".join(arn.split(":")[:7])  # arn:aws:lambda:<region>:<account>:function:<name>
+    for (logical_id, attribute), value in template.attributes.items():
+        if (
+            attribute == "Arn"
+            and value == unqualified
+            and template.resources[logical_id]["Type"] == FUNCTION_TYPE
+        ):
+            return logical_id
+    raise LookupError(f"{arn}: no function of the template")
 
 
 def function_specs(template: Template) -> dict[str, FunctionSpec]:

@@ -31,7 +31,7 @@ from dbguard_local.apigateway import (
 )
 from dbguard_local.cfn import Template
 from dbguard_local.errors import GatewayRefusal
-from dbguard_local.functions import function_specs
+from dbguard_local.functions import function_of_arn, function_specs
 from dbguard_local.sigv4 import SigV4Verifier
 from dbguard_local.worker import FunctionFailed, FunctionTimedOut
 
@@ -217,16 +217,11 @@ def _routes(template: Template) -> list[Route]:
 
 
 def _authorizers(template: Template, auth: dict[str, Any]) -> dict[str, Authorizer]:
-    by_arn = {
-        value: logical_id
-        for (logical_id, attribute), value in template.attributes.items()
-        if attribute == "Arn"
-    }
     authorizers = {}
     for name, spec in auth.get("Authorizers", {}).items():
         identity = spec.get("Identity", {})
         authorizers[name] = Authorizer(
-            function=by_arn[spec["FunctionArn"]],
+            function=function_of_arn(template, spec["FunctionArn"]),
             query_strings=tuple(identity.get("QueryStrings", [])),
             headers=tuple(identity.get("Headers", [])),
             ttl_seconds=int(identity.get("ReauthorizeEvery", 300)),

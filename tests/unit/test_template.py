@@ -76,6 +76,23 @@ def test_the_ingest_route_uses_the_token_authorizer_with_caching():
     assert route["Auth"]["Authorizer"] == "IngestTokenAuthorizer"
 
 
+def test_the_api_calls_the_authorizer_through_the_alias_snapstart_applies_to():
+    authorizer = RESOURCES["AuditApi"]["Properties"]["Auth"]["Authorizers"]["IngestTokenAuthorizer"]
+    assert authorizer["FunctionArn"] == {"Ref": "AuditAuthorizerFunction.Alias"}
+
+
+@pytest.mark.parametrize(("enabled", "apply_on"), [("false", "None"), ("true", "PublishedVersions")])
+def test_snapstart_applies_to_every_functions_published_versions_when_enabled(enabled, apply_on):
+    template = Template(DOCUMENT, parameters={"EnableSnapStart": enabled})
+    globals_ = template.function_globals()
+    assert template.resolve(globals_["SnapStart"]) == {"ApplyOn": apply_on}
+    assert globals_["AutoPublishAlias"] == "live"  # every event source calls the snapshotted version
+    assert DOCUMENT["Parameters"]["EnableSnapStart"]["Default"] == "false"  # billed: the operator opts in
+    for name, function in of_type("AWS::Serverless::Function").items():
+        assert not {"SnapStart", "AutoPublishAlias"} & set(function["Properties"]), name
+        assert function["Properties"]["AutoPublishAliasAllProperties"] is True, name  # settings publish too
+
+
 def ingest_policy(cidrs):
     template = Template(DOCUMENT, parameters={"AllowedSourceCidrs": cidrs})
     return template.resolve(RESOURCES["AuditApi"]["Properties"]["Auth"]["ResourcePolicy"]["CustomStatements"])

@@ -3,7 +3,9 @@ import textwrap
 import pytest
 import yaml
 
-from dbguard_local.cfn import Template, _TemplateLoader
+from dbguard_local.cfn import Template, _TemplateLoader, load_template
+from dbguard_local.functions import function_of_arn
+from dbguard_local.resources import name_resources
 
 
 def template(text, **parameters):
@@ -62,3 +64,14 @@ def test_unknown_parameters_and_unsupported_functions_are_refused():
         template(DOC).resolve({"Fn::FindInMap": ["M", "a", "b"]})
     with pytest.raises(LookupError):
         template(DOC).resolve({"Ref": "Table"})  # not created yet
+
+
+def test_a_function_alias_resolves_and_leads_back_to_its_function():
+    template = Template(load_template(), region="eu-central-1")
+    name_resources(template)
+    alias_arn = template.resolve({"Ref": "AuditAuthorizerFunction.Alias"})
+    assert alias_arn == template.resolve({"Fn::GetAtt": ["AuditAuthorizerFunction", "Arn"]}) + ":live"
+    assert function_of_arn(template, alias_arn) == "AuditAuthorizerFunction"
+    assert function_of_arn(template, alias_arn.removesuffix(":live")) == "AuditAuthorizerFunction"
+    with pytest.raises(LookupError):
+        function_of_arn(template, alias_arn.replace("AuditAuthorizerFunction", "Elsewhere"))

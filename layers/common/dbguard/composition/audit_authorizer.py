@@ -7,6 +7,7 @@ from pydantic import Field
 from dbguard.adapters.ingest_token_secret import IngestTokenSecret
 from dbguard.audit.token_check import IngestTokenCheck
 from dbguard.composition.settings import EnvSettings
+from dbguard.snapstart import register_restore_hooks
 
 
 class AuditAuthorizerSettings(EnvSettings):
@@ -15,6 +16,7 @@ class AuditAuthorizerSettings(EnvSettings):
 
 
 def compose() -> IngestTokenCheck:
+    register_restore_hooks()  # what environments restored from one SnapStart snapshot would share
     settings = AuditAuthorizerSettings.load()
     return IngestTokenCheck(
         IngestTokenSecret(settings.ingest_token_secret_arn, settings.ingest_token_cache_seconds)

@@ -11,6 +11,7 @@ from dbguard.adapters.audit_store import AuditStore
 from dbguard.audit.direct import DirectConnectionRules
 from dbguard.audit.ingest import Ingest
 from dbguard.composition.audit_settings import AuditTableSettings
+from dbguard.snapstart import register_restore_hooks
 from dbguard.validation import CidrList, CommaList
 
 
@@ -33,6 +34,7 @@ class AuditIngest:
 
 
 def compose() -> AuditIngest:
+    register_restore_hooks()  # what environments restored from one SnapStart snapshot would share
     settings = AuditIngestSettings.load()
     ingest = Ingest(
         writer=AuditStore.create(settings.audit_table_name, settings.ingest_retry_after_seconds),

@@ -11,6 +11,7 @@ from dbguard.adapters.audit_reader import AuditReader
 from dbguard.audit.cursor import CursorCodec
 from dbguard.audit.query import AuditSearch
 from dbguard.composition.audit_settings import AuditTableSettings
+from dbguard.snapstart import register_restore_hooks
 
 
 class AuditQuerySettings(AuditTableSettings):
@@ -18,6 +19,7 @@ class AuditQuerySettings(AuditTableSettings):
 
 
 def compose() -> AuditSearch:
+    register_restore_hooks()  # what environments restored from one SnapStart snapshot would share
     settings = AuditQuerySettings.load()
 
     @cache  # on the first cursor, once per container: Powertools' parameters utility costs ~80 ms of init

@@ -14,6 +14,7 @@ from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.cmdb.sync import CmdbSync, SyncOptions
 from dbguard.composition.jumpserver import JumpServerSettings, build_jumpserver
 from dbguard.composition.rotator import RegistrySettings, build_rotator
+from dbguard.snapstart import register_restore_hooks
 
 
 class CmdbSyncSettings(JumpServerSettings, RegistrySettings):
@@ -40,6 +41,7 @@ class CmdbSyncParts:
 
 
 def compose() -> CmdbSyncParts:
+    register_restore_hooks()  # what environments restored from one SnapStart snapshot would share
     settings = CmdbSyncSettings.load()
     return CmdbSyncParts(
         settings=settings,

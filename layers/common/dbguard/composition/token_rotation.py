@@ -23,6 +23,7 @@ from dbguard.rotation.policy import RotationPolicy, server_problems
 from dbguard.rotation.rotator import Outcome
 from dbguard.rotation.runner import RotationRunner, RunReport
 from dbguard.rotation.secrets_manager import SecretsManagerRotation
+from dbguard.snapstart import register_restore_hooks
 from dbguard.validation import describe, problems_from
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ def databases_at_once(
 
 
 def compose() -> TokenRotation:
+    register_restore_hooks()  # what environments restored from one SnapStart snapshot would share
     settings = TokenRotationSettings.load()
     secretsmanager = aws.client("secretsmanager")
     registry = Registry.create(settings.registry_table_name)
