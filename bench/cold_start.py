@@ -4,9 +4,10 @@ environment, as a ratio to a fresh interpreter that imports boto3 and creates on
 The shared package is imported as the layer ships it, with its bytecode (layers/common/Makefile):
 copied and compiled once, so no sample compiles it (this machine may set PYTHONDONTWRITEBYTECODE).
 
-Samples alternate between the functions and the baseline, so all of them see the same machine load;
-15 of each, since on a shared 2-core machine the median of 9 moved the same code's ratio between
-1.27 and 1.64 from one run to the next (CPU time instead of the wall clock was no steadier).
+Each function sample is taken next to a baseline sample of its own (which goes first alternates),
+so the baseline's median rests on 75 samples that saw the machine's load as the functions did: on a
+shared 2-core machine the median of 9 moved the same code's ratio between 1.27 and 1.64 from one run
+to the next (CPU time instead of the wall clock was no steadier). The ratio is of the medians.
 Nothing answers on the network: an init that calls AWS or JumpServer would show up as a failure.
 """
 
@@ -60,10 +61,13 @@ def _measured(layer: Path) -> dict[str, float]:
         for name, spec in environments.items()
     }
     samples: dict[str, list[float]] = {name: [] for name in [*codes, "baseline"]}
-    for _ in range(RUNS):
-        samples["baseline"].append(_import_seconds(BASELINE, aws, layer))
+    for run in range(RUNS):
         for name, (code, environment) in codes.items():
-            samples[name].append(_import_seconds(code, environment, layer))
+            pair = [(name, code, environment), ("baseline", BASELINE, aws)]
+            for key, sample, sample_environment in (
+                pair if run % 2 else reversed(pair)
+            ):  # alternate who is first
+                samples[key].append(_import_seconds(sample, sample_environment, layer))
     base = statistics.median(samples["baseline"])
     results, rows = {"cold_start_baseline_ms": base * 1000}, []
     for name in codes:
@@ -71,7 +75,8 @@ def _measured(layer: Path) -> dict[str, float]:
         results[f"cold_start_{name}_ratio"] = seconds / base
         results[f"cold_start_{name}_ms"] = seconds * 1000
         rows.append((name, f"{seconds * 1000:5.0f} ms vs {base * 1000:4.0f} ms   ratio {seconds / base:.2f}"))
-    report(f"cold start: import of each handler module vs {BASELINE!r} (median of {RUNS})", rows)
+    title = f"cold start: import of each handler module vs {BASELINE!r}"
+    report(f"{title} (median of {RUNS}; of the baseline's {len(samples['baseline'])})", rows)
     return results
 
 
