@@ -296,6 +296,8 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, Any]]:
          f"{result['options']['databases']} x {result['options']['rounds']} (+1)"),
         ("rounds", ", ".join(f"{k}: {v}" for k, v in sorted(result["rounds"].items()))),
         ("rotations", ", ".join(f"{k}: {v}" for k, v in sorted(result["rotations"].items()))),
+        ("rotated with faults / in the run without",
+         f"{result['rotatedUnderFaults']} / {result['rotatedWithoutFaults']}"),
         ("JumpServer requests / tokens issued", f"{result['jumpserverRequests']} / {result['tokensIssued']}"),
         ("faults: 502 / 429 / hang / 502 after commit",
          f"{faults.get('fail_next', 0)} / {faults.get('throttle_next', 0)} / {faults.get('hang_next', 0)} / "
