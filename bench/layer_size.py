@@ -1,6 +1,7 @@
 """The shared layer's size unzipped, built as `sam build` builds it: layers/common/Makefile's
-build-CommonLayer target (the pinned closure for manylinux aarch64, CPython 3.13, wheels only, no
-.pyc, plus the dbguard package) into a temporary folder, every file of which is counted. Lambda
+build-CommonLayer target (the pinned closure for manylinux aarch64, CPython 3.13, wheels only, as
+bytecode instead of sources, plus the dbguard package with its bytecode) into a temporary folder,
+every file of which is counted. Lambda
 allows 250 MB for a function and its layers together, unzipped; the goal is 15 MB.
 
 The runtime already ships boto3 and botocore, so the layer must not carry them (docs/architecture.md):
@@ -76,7 +77,8 @@ def _built(artifacts: Path) -> tuple[dict[str, int] | None, str]:
     sizes: dict[str, int] = {}
     for path in root.rglob("*"):
         if path.is_file():
-            name = owner.get(path.resolve(), "dbguard (the shared package)")
+            source = path.with_suffix(".py").resolve()  # a third-party .pyc stands where its .py was
+            name = owner.get(path.resolve()) or owner.get(source) or "dbguard (the shared package)"
             sizes[name] = sizes.get(name, 0) + path.stat().st_size
     return sizes, "layers/common/Makefile for manylinux2014_aarch64, CPython 3.13, every file counted"
 

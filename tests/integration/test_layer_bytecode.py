@@ -1,0 +1,85 @@
+"""The layer ships its third-party packages as bytecode (layers/common/Makefile, third-party-as-shipped):
+the target runs on this machine's installed copies of the layer's distributions, and every function
+then initialises from the result: no source left to compile, and nothing it imports was pruned."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import marshal
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dbguard_local.cfn import Template, load_template
+from dbguard_local.functions import function_specs
+from dbguard_local.resources import name_resources
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LAYER_SOURCE = REPO_ROOT / "layers" / "common"
+SHOWN = ["pydantic", "pydantic_core.core_schema", "aws_lambda_powertools.logging.logger", "typing_extensions"]
+
+
+def distributions() -> list[str]:
+    lines = (LAYER_SOURCE / "requirements.txt").read_text().splitlines()
+    return [line.split("==")[0] for line in lines if line and not line.startswith("#")]
+
+
+@pytest.fixture(scope="module")
+def layer(tmp_path_factory) -> Path:
+    """The layer's distributions as installed here, then the target the layer build runs on them."""
+    target = tmp_path_factory.mktemp("layer") / "python"
+    for name in distributions():
+        distribution = importlib.metadata.distribution(name)
+        for file in distribution.files or []:
+            if file.parts[0] == ".." or "__pycache__" in file.parts:
+                continue  # scripts outside site-packages; bytecode of this machine's own
+            (target / file).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(distribution.locate_file(file), target / file)
+    command = ["make", "--silent", "-C", str(LAYER_SOURCE), "third-party-as-shipped"]
+    subprocess.run([*command, f"LAYER_DIR={target}", f"PYTHON={sys.executable}"], check=True)
+    return target
+
+
+def test_third_party_packages_are_bytecode_only(layer):
+    assert sys.version_info[:2] == (3, 13)  # the runtime's version: the target writes bytecode
+    assert not list(layer.rglob("*.py"))
+    assert (layer / "pydantic" / "main.pyc").exists()
+    assert (layer / "typing_extensions.pyc").exists()
+    assert not list(layer.rglob("*.min.js"))  # Powertools' Swagger UI
+    code = marshal.loads((layer / "pydantic" / "main.pyc").read_bytes()[16:])  # noqa: S302 - the build output
+    assert code.co_filename == "/opt/python/pydantic/main.py"  # where tracebacks say it is in Lambda
+
+
+def specs():
+    template = Template(load_template(), region="eu-central-1")
+    name_resources(template)
+    return function_specs(template)
+
+
+@pytest.mark.parametrize("logical_id", sorted(specs()))
+def test_every_function_initialises_from_the_shipped_bytecode(layer, logical_id):
+    spec = specs()[logical_id]
+    environment = {
+        **os.environ,
+        **spec.environment,
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "PYTHONPATH": os.pathsep.join([str(layer), str(LAYER_SOURCE)]),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    code = (
+        f"import sys, json; sys.path.insert(0, {str(spec.code_dir)!r}); import app; "
+        f"print(json.dumps({{name: sys.modules[name].__file__ for name in {SHOWN!r}}}))"
+    )
+    answer = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True)
+    assert answer.returncode == 0, answer.stderr[-2000:]
+    loaded = json.loads(answer.stdout.splitlines()[-1])
+    for name, file in loaded.items():
+        assert file.startswith(str(layer)), (name, file)
+        assert file.endswith(".pyc"), (name, file)
