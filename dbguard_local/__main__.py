@@ -86,7 +86,12 @@ def main() -> int:
     print(banner(stack), flush=True)
     print("READY", flush=True)  # tests and scripts wait for this line
     signal.signal(signal.SIGUSR1, lambda *_: _restart_functions(stack))
-    stopping.wait()
+    # Python runs signal handlers in the main thread only. A signal the kernel hands to one of the
+    # servers' threads does not wake a main thread blocked for good, and a second one arriving
+    # before it wakes is merged into the first: a restart would go missing. Waking up twice a
+    # second runs each handler promptly.
+    while not stopping.wait(0.5):
+        pass
     print("\nstopping dbguard local stack ...", flush=True)
     stack.stop()
     if stack.storage_faults is not None:  # DBGUARD_FAULT_*: what the run met
