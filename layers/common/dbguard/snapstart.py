@@ -1,12 +1,13 @@
-"""What an execution environment restored from a SnapStart snapshot must renew (docs/performance.md).
+"""What an execution environment restored from a SnapStart snapshot must renew (docs/architecture.md).
 
-With `EnableSnapStart`, Lambda initialises the API functions once per published version and resumes
+With `EnableSnapStart`, Lambda initialises each function once per published version and resumes
 every new environment from that one snapshot, so whatever init left in memory is shared by all of
 them. The functions build only clients and settings at init (no secret read, no clock kept, no
 connection opened: the caches fill on the first request, after the restore). What remains is the
-`random` module's state, seeded once at import: botocore draws its retry back-off jitter from it,
-and environments restored from one snapshot would draw the same delays and retry throttled
-requests in lockstep. uuid4 and `secrets` read the OS's entropy on every call and need nothing.
+`random` module's state, seeded once at import: botocore and the JumpServer transport draw their
+back-off jitter from it, and environments restored from one snapshot would draw the same delays and
+retry throttled requests in lockstep. uuid4 and `secrets` read the OS's entropy on every call and
+need nothing.
 """
 
 from __future__ import annotations
