@@ -17,7 +17,6 @@ import statistics
 import time
 
 import boto3
-from moto import mock_aws
 
 from bench.harness import FAKE_AWS, report
 from dbguard.adapters.audit_reader import AuditReader
@@ -25,7 +24,7 @@ from dbguard.adapters.dynamodb import to_item
 from dbguard.audit.filters import EventFilters, plan
 from dbguard.audit.keys import SHARDS
 from dbguard.observability import logger
-from dbguard_local.atomic import in_process_moto_one_request_at_a_time
+from dbguard_local.atomic import atomic_mock_aws
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.resources import create_data_resources
 from tests.audit_seed import DAY_MS, START_MS, events, store
@@ -38,7 +37,7 @@ RUNS = 3
 def run() -> dict[str, float]:
     os.environ.update(FAKE_AWS)
     logger.setLevel(logging.ERROR)
-    with mock_aws(), in_process_moto_one_request_at_a_time():
+    with atomic_mock_aws():
         template = Template(load_template())
         create_data_resources(template, boto3.Session(region_name="eu-central-1"))
         table = template.physical_ids["AuditEventsTable"]

@@ -64,9 +64,8 @@ def _measured(layer: Path) -> dict[str, float]:
     for run in range(RUNS):
         for name, (code, environment) in codes.items():
             pair = [(name, code, environment), ("baseline", BASELINE, aws)]
-            for key, sample, sample_environment in (
-                pair if run % 2 else reversed(pair)
-            ):  # alternate who is first
+            ordered = pair if run % 2 else pair[::-1]  # which of the two goes first alternates
+            for key, sample, sample_environment in ordered:
                 samples[key].append(_import_seconds(sample, sample_environment, layer))
     base = statistics.median(samples["baseline"])
     results, rows = {"cold_start_baseline_ms": base * 1000}, []

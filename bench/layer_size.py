@@ -1,8 +1,8 @@
 """The shared layer's size unzipped, built as `sam build` builds it: layers/common/Makefile's
 build-CommonLayer target (the pinned closure for manylinux aarch64, CPython 3.13, wheels only, as
 bytecode instead of sources, plus the dbguard package with its bytecode) into a temporary folder,
-every file of which is counted. Lambda
-allows 250 MB for a function and its layers together, unzipped; the goal is 15 MB.
+every file of which is counted. Lambda allows 250 MB for a function and its layers together,
+unzipped; the goal is 15 MB.
 
 The runtime already ships boto3 and botocore, so the layer must not carry them (docs/architecture.md):
 the result names any that got in.

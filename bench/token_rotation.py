@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from moto import mock_aws
 
 from bench.harness import FAKE_AWS, report
 from bench.registry_model import ROUND_TRIP_SECONDS, RegistryOverNetwork
@@ -39,7 +38,7 @@ from dbguard.observability import logger
 from dbguard.registry.models import EntryStatus, RegistryEntry
 from dbguard.rotation.rotator import Outcome
 from dbguard.rotation.runner import RotationRunner, RunReport
-from dbguard_local.atomic import in_process_moto_one_request_at_a_time
+from dbguard_local.atomic import atomic_mock_aws
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.resources import create_data_resources
 from jumpserver_sim import Simulator
@@ -107,7 +106,7 @@ def _timed_run(registry_on: Callable[[str, Any], RotationRegistryUnderTest]) -> 
     previous token. `registry_on(table name, DynamoDB client)` makes the registry to run on."""
     # configured as docs/jumpserver.md asks (reusable tokens), unthrottled: the ratio measures dbguard
     simulator = Simulator("v4", private_token=TOKEN, connection_token_reusable=True, throttle_rate=None)
-    with mock_aws(), in_process_moto_one_request_at_a_time(), simulator as jumpserver:
+    with atomic_mock_aws(), simulator as jumpserver:
         runner, registry = _deployed(jumpserver, registry_on)
         _seed(jumpserver, registry)
         _rotate_every_database(runner, force=False)  # every database gets its first secret (no latency)

@@ -18,9 +18,8 @@ from types import ModuleType
 from typing import Any
 
 import boto3
-from moto import mock_aws
 
-from dbguard_local.atomic import in_process_moto_one_request_at_a_time
+from dbguard_local.atomic import atomic_mock_aws
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.functions import FunctionSpec, LambdaContext, function_specs, load_handler_module
 from dbguard_local.resources import deploy
@@ -126,7 +125,7 @@ def in_process_world(version: str = "v4", parameters: dict[str, str] | None = No
     # expected here, not worth socketserver's traceback on stderr
     simulator._server.handle_error = lambda request, client_address: None
     try:
-        with mock_aws(), in_process_moto_one_request_at_a_time():
+        with atomic_mock_aws():
             template = Template(
                 load_template(),
                 parameters={

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
+from moto import mock_aws
 from moto.core.models import botocore_stubber
 
 _one_request_at_a_time = threading.RLock()  # re-entrant: a backend may call another in-process
@@ -43,7 +44,7 @@ class OneRequestAtATime:
 
 
 @contextmanager
-def in_process_moto_one_request_at_a_time() -> Iterator[None]:
+def _in_process_requests_take_turns() -> Iterator[None]:
     """While open, DynamoDB and Secrets Manager requests to in-process moto (`mock_aws`) take turns."""
     patched = vars(botocore_stubber).get("process_request")  # set when opened inside another
     answer = botocore_stubber.process_request
@@ -60,3 +61,11 @@ def in_process_moto_one_request_at_a_time() -> Iterator[None]:
             del botocore_stubber.process_request  # the class's own method again
         else:
             botocore_stubber.process_request = patched  # type: ignore[method-assign]
+
+
+@contextmanager
+def atomic_mock_aws() -> Iterator[None]:
+    """`mock_aws` whose DynamoDB and Secrets Manager requests take turns: the embedded AWS of the
+    tests, the chaos runs and the bench."""
+    with mock_aws(), _in_process_requests_take_turns():
+        yield

@@ -10,9 +10,8 @@ from types import ModuleType
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from dbguard_local.atomic import in_process_moto_one_request_at_a_time
+from dbguard_local.atomic import atomic_mock_aws
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.functions import FunctionSpec, LambdaContext, function_specs, load_handler_module
 from dbguard_local.resources import deploy
@@ -30,7 +29,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_REGION", REGION)
-    with mock_aws(), in_process_moto_one_request_at_a_time():
+    with atomic_mock_aws():
         yield
 
 

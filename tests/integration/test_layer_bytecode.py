@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,7 @@ def test_another_python_leaves_the_sources(layer):
     assert not list(layer.rglob("*.pyc"))  # one it wrote would not load in the runtime's 3.13
 
 
+@cache
 def specs():
     template = Template(load_template(), region="eu-central-1")
     name_resources(template)
