@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench.harness import FAKE_AWS, LAYER, REPO_ROOT, report, template_function
 
-RUNS = int(os.environ.get("BENCH_COLD_START_RUNS", "15"))
+RUNS = int(os.environ.get("BENCH_COLD_START_RUNS", "30"))
 FUNCTIONS = {
     "audit_ingest": "AuditIngestFunction",
     "audit_authorizer": "AuditAuthorizerFunction",

@@ -5,23 +5,16 @@ then initialises from the result: no source left to compile, and nothing it impo
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import marshal
-import os
 import shutil
 import subprocess
 import sys
-from functools import cache
 from pathlib import Path
 
 import pytest
 
-from dbguard_local.cfn import Template, load_template
-from dbguard_local.functions import function_specs
-from dbguard_local.resources import name_resources
+from tests.function_start import LAYER_SOURCE, loaded_after_init, specs
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-LAYER_SOURCE = REPO_ROOT / "layers" / "common"
 RUNTIME_PYTHON = sys.version_info[:2] == (3, 13)  # the target writes bytecode only with the runtime's version
 SHOWN = ["pydantic", "pydantic_core.core_schema", "aws_lambda_powertools.logging.logger", "typing_extensions"]
 
@@ -63,32 +56,11 @@ def test_another_python_leaves_the_sources(layer):
     assert not list(layer.rglob("*.pyc"))  # one it wrote would not load in the runtime's 3.13
 
 
-@cache
-def specs():
-    template = Template(load_template(), region="eu-central-1")
-    name_resources(template)
-    return function_specs(template)
-
-
 @pytest.mark.parametrize("logical_id", sorted(specs()))
 def test_every_function_initialises_from_the_shipped_bytecode(layer, logical_id):
-    spec = specs()[logical_id]
-    environment = {
-        **os.environ,
-        **spec.environment,
-        "AWS_DEFAULT_REGION": "eu-central-1",
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "PYTHONPATH": os.pathsep.join([str(layer), str(LAYER_SOURCE)]),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    code = (
-        f"import sys, json; sys.path.insert(0, {str(spec.code_dir)!r}); import app; "
-        f"print(json.dumps({{name: sys.modules[name].__file__ for name in {SHOWN!r}}}))"
-    )
-    answer = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True)
-    assert answer.returncode == 0, answer.stderr[-2000:]
-    loaded = json.loads(answer.stdout.splitlines()[-1])
+    reported = f"{{name: sys.modules[name].__file__ for name in {SHOWN!r}}}"
+    loaded = loaded_after_init(logical_id, [layer, LAYER_SOURCE], reported)
+    assert isinstance(loaded, dict)
     for name, file in loaded.items():
         assert file.startswith(str(layer)), (name, file)
         assert file.endswith(".pyc" if RUNTIME_PYTHON else ".py"), (name, file)

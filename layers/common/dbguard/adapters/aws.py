@@ -1,11 +1,16 @@
-"""boto3 clients created once per cold start, with timeouts that fit inside a Lambda invocation."""
+"""AWS clients created once per cold start, with timeouts that fit inside a Lambda invocation.
+
+They come from botocore's session directly: boto3's `client()` builds the same botocore client, and
+importing boto3 adds its resource layer and s3transfer (with multiprocessing) to every cold start,
+~15 ms that no dbguard call uses (docs/architecture.md)."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-import boto3
 from botocore.config import Config
+from botocore.session import Session, get_session
 
 # Standard retries (3 attempts with backoff) ride out short throttling; the timeouts keep a stuck
 # connection from eating the whole invocation. The pool holds a kept-alive connection for each thread
@@ -21,4 +26,11 @@ CLIENT_CONFIG = Config(
 
 
 def client(service: str, config: Config = CLIENT_CONFIG) -> Any:
-    return boto3.client(service, config=config)
+    return _session().create_client(service, config=config)
+
+
+@cache
+def _session() -> Session:
+    """One session per process, as boto3's default one: clients after the first reuse its loaded
+    endpoint and partition data."""
+    return get_session()
