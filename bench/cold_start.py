@@ -5,9 +5,10 @@ The shared package is imported as the layer ships it, with its bytecode (layers/
 copied and compiled once, so no sample compiles it (this machine may set PYTHONDONTWRITEBYTECODE).
 
 Each function sample is taken next to a baseline sample of its own (which goes first alternates),
-so the baseline's median rests on 75 samples that saw the machine's load as the functions did: on a
-shared 2-core machine the median of 9 moved the same code's ratio between 1.27 and 1.64 from one run
-to the next (CPU time instead of the wall clock was no steadier). The ratio is of the medians.
+so the baseline's median rests on 150 samples that saw the machine's load as the functions did. On
+a shared 2-core machine the same import takes 200 ms for a while, then 300: the median of 9 moved
+the same code's ratio between 1.27 and 1.64 from one run to the next, 15 pairs still by 0.2; 30 pairs
+by 0.1 to 0.2 (CPU time instead of the wall clock was no steadier). The ratio is of the medians.
 Nothing answers on the network: an init that calls AWS or JumpServer would show up as a failure.
 """
 
