@@ -22,7 +22,7 @@ MINIMAL = {
     TokenRotationSettings: SHARED,
 }
 FUNCTIONS = {"CmdbSyncFunction": CmdbSyncSettings, "TokenRotationFunction": TokenRotationSettings}
-NOT_SETTINGS = ("POWERTOOLS_", "PYDANTIC_", "DBGUARD_ENVIRONMENT")  # read by Powertools, pydantic and the logger
+NOT_SETTINGS = ("POWERTOOLS_", "PYDANTIC_", "DBGUARD_ENVIRONMENT")  # read by Powertools, pydantic, the logger
 
 
 def aliases(settings_class: type[EnvSettings]) -> set[str]:
