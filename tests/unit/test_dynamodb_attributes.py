@@ -58,6 +58,7 @@ def test_what_dbguard_writes_reads_back_unchanged(value):
         ({"N": "-0"}, 0),
         ({"N": "1.5"}, 1),  # a fraction someone else wrote still reads, as an integer
         ({"N": "1E+2"}, 100),
+        ({"N": "-12"}, -12),
         ({"SS": ["a", "b"]}, {"a", "b"}),
         ({"NS": ["1", "2"]}, {Decimal(1), Decimal(2)}),
         ({"B": b"\x00"}, Binary(b"\x00")),
@@ -69,6 +70,13 @@ def test_a_stored_attribute_reads_as_boto3_reads_it_with_integers(attribute, exp
     boto3_read = TypeDeserializer().deserialize(attribute)
     if isinstance(boto3_read, Decimal):
         assert expected == int(boto3_read)
+
+
+@pytest.mark.parametrize("number", ["--5", "-", ""])
+def test_a_number_that_is_none_is_refused_as_boto3_reads_it(number):
+    assert TypeDeserializer().deserialize({"N": number}).is_nan()  # no integer to make of it
+    with pytest.raises(ValueError, match="NaN"):
+        from_item({"a": {"N": number}})
 
 
 def test_storing_and_reading_plain_values_does_not_import_boto3():

@@ -61,7 +61,7 @@ def _plain(attribute: Mapping[str, Any]) -> Any:
     [(kind, value)] = attribute.items()
     if kind == "S" or kind == "BOOL":
         return value
-    if kind == "N" and value.lstrip("-").isdecimal():
+    if kind == "N" and value.removeprefix("-").isdecimal():
         return int(value)
     if kind == "NULL":
         return None
