@@ -9,6 +9,7 @@ import subprocess
 import sys
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.functions import FunctionSpec, function_specs
@@ -24,7 +25,7 @@ def specs() -> dict[str, FunctionSpec]:
     return function_specs(template)
 
 
-def loaded_after_init(logical_id: str, python_path: list[Path], reported: str) -> object:
+def loaded_after_init(logical_id: str, python_path: list[Path], reported: str) -> Any:
     """The JSON value of `reported` (an expression) evaluated right after the handler module's import.
     The init runs without network: it must not call AWS or JumpServer."""
     spec = specs()[logical_id]

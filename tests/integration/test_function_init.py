@@ -19,4 +19,4 @@ def test_an_init_loads_only_what_its_requests_need(logical_id):
     loaded = loaded_after_init(
         logical_id, [LAYER_SOURCE], f"[name for name in {NEVER_AT_INIT!r} if name in sys.modules]"
     )
-    assert set(loaded) == ALSO_LOADED.get(logical_id, set())  # type: ignore[arg-type]
+    assert set(loaded) == ALSO_LOADED.get(logical_id, set())
