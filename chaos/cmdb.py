@@ -5,21 +5,26 @@ then JumpServer, the registry and the dead-letter queue are checked against what
 
 In process: template.yaml deployed into moto, cmdb_sync loaded with its template environment, a
 JumpServer simulator (`--version`). The changes (creates, updates, renames, deletes and re-creates
-of `--instances` databases, plus an `--invalid-share` of changes that are invalid by themselves)
-are put on the CMDB queue in a shuffled order (each moves up to `--shuffle-window` places), a
-`--redeliver-share` of them twice; the local SQS event source (dbguard_local/event_sources.py)
+of `--instances` databases, a `--reuse-share` of the creations and renames taking a name another
+database had, plus an `--invalid-share` of changes that are invalid by themselves) are put on the
+CMDB queue in a shuffled order (each moves up to `--shuffle-window` places), a `--redeliver-share`
+of them twice; the local SQS event source (dbguard_local/event_sources.py)
 hands them to cmdb_sync in batches, and a change that fails comes back until moto's redrive policy
 (CmdbMaxReceiveCount, `--max-receives`) moves it to the DLQ. Meanwhile each JumpServer request
 draws one of the simulator's faults: 502 before (`--fail-rate`), 429 (`--throttle-rate`), a hang
 past the client's timeout (`--hang-rate`) or 502 after the request was applied
 (`--fail-after-commit-rate`).
 
-Afterwards, for every database, the change with the highest version decides: an active database
-has exactly one asset labelled with its CMDB id, with the CMDB's name, address, port, database and
-labels, exactly one account and one permission, and a live current token; a retired one at most
-one asset, inactive, with no live token. The registry agrees (version, status, fields, asset id),
-the DLQ holds exactly the invalid changes, and no credential or token value is in the logs.
-Exits 1 if any check fails.
+Afterwards, for every database, the change the registry recorded as applied decides: an active
+database has exactly one asset labelled with its CMDB id, with the CMDB's name, address, port,
+database and labels, exactly one account and one permission, and a live current token; a retired
+one at most one asset, inactive, with no live token. The registry agrees (version, status, fields,
+asset id). Every change newer than the applied one is in the DLQ, refused because its name was
+another database's (its asset's or its secret's: which database got a reused name first depends on
+the delivery order), and the DLQ holds nothing else but the invalid changes. Every secret belongs
+to one database (its tag), is the one its registry entry records, and holds that database's current
+token for its own asset and database name. No credential or token value is in the logs. Exits 1 if
+any check fails.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ class Options:
     changes: int = 500
     instances: int = 0  # 0: changes / 8
     invalid_share: float = 0.03
+    reuse_share: float = 0.3
     redeliver_share: float = 0.1
     shuffle_window: int = 25
     fail_rate: float = 0.02
@@ -70,9 +76,17 @@ class Options:
 class Scenario:
     changes: list[dict[str, Any]]  # valid change details, in CMDB order
     invalid: list[str]  # message bodies invalid by themselves
-    final: dict[str, dict[str, Any]]  # cmdb id -> the change with the highest version
+    histories: dict[str, list[dict[str, Any]]]  # cmdb id -> its changes in version order
     usernames: dict[str, str]  # cmdb id -> the username of its credentials secret
     bodies: list[str] = field(default_factory=list)  # what is put on the queue, in that order
+
+    def shared_names(self) -> set[str]:
+        """Names more than one database has in the CMDB's history."""
+        holders: dict[str, set[str]] = defaultdict(set)
+        for change in self.changes:
+            if change["action"] == "upsert":
+                holders[change["instance"]["name"]].add(change["instance"]["id"])
+        return {name for name, ids in holders.items() if len(ids) > 1}
 
 
 def scenario(options: Options) -> Scenario:
@@ -85,23 +99,32 @@ def scenario(options: Options) -> Scenario:
     for _ in range(valid_count - len(ids)):
         counts[rng.choice(ids)] += 1
     per_instance: dict[str, list[dict[str, Any]]] = {}
-    names = iter(f"db-{options.seed}-{n:05d}" for n in range(10**6))
+    fresh = iter(f"db-{options.seed}-{n:05d}" for n in range(10**6))
+    given_up: list[str] = []  # names a database left by a rename or a delete
+
+    def a_name() -> str:
+        if given_up and rng.random() < options.reuse_share:
+            return given_up.pop(rng.randrange(len(given_up)))  # another database had it
+        return next(fresh)
+
     for cmdb_id in ids:
         version, current, history = 0, None, []
         for _ in range(counts[cmdb_id]):
             version += rng.randint(1, 3)
             if current is None:  # created, or created again after a delete
-                current = _instance(rng, cmdb_id, next(names))
+                current = _instance(rng, cmdb_id, a_name())
                 history.append(cmdb_change("upsert", version, **current))
                 continue
             kind = rng.choices(("update", "rename", "delete"), weights=(50, 25, 25))[0]
             if kind == "delete":
                 history.append(cmdb_change("delete", version, id=cmdb_id))
+                given_up.append(current["name"])
                 current = None
                 continue
             current = dict(current)
             if kind == "rename":
-                current["name"] = next(names)
+                given_up.append(current["name"])
+                current["name"] = a_name()
             else:
                 current.update(_update(rng))
             history.append(cmdb_change("upsert", version, **current))
@@ -113,9 +136,8 @@ def scenario(options: Options) -> Scenario:
     redelivered = [body for body in bodies if rng.random() < options.redeliver_share]
     for body in redelivered:  # SQS delivers a message twice now and then
         bodies.insert(rng.randrange(bodies.index(body), len(bodies) + 1), body)
-    final = {cmdb_id: history[-1] for cmdb_id, history in per_instance.items()}
     usernames = {cmdb_id: f"app_{cmdb_id.replace('-', '_')}" for cmdb_id in ids}
-    return Scenario(ordered, invalid, final, usernames, bodies)
+    return Scenario(ordered, invalid, per_instance, usernames, bodies)
 
 
 def _instance(rng: random.Random, cmdb_id: str, name: str) -> dict[str, Any]:
@@ -144,7 +166,10 @@ def _update(rng: random.Random) -> dict[str, Any]:
     )
 
 
-INVALID_KINDS = ("not-json", "missing-host", "bad-port", "reserved-label", "bad-action", "bad-name")
+INVALID_KINDS = (
+    "not-json", "missing-host", "bad-port", "reserved-label", "bad-action", "bad-name", "forged-label",
+    "nul-database", "boolean-port", "version-ahead",
+)  # fmt: skip
 
 
 def _invalid(rng: random.Random, kind: str, cmdb_id: str) -> str:
@@ -163,6 +188,14 @@ def _invalid(rng: random.Random, kind: str, cmdb_id: str) -> str:
         change["action"] = "merge"
     elif kind == "bad-name":
         change["instance"]["name"] = "has spaces/and slashes"
+    elif kind == "forged-label":  # JumpServer v4 strips \x1f: it would store dbguard:someone-else
+        change["instance"]["labels"] = {f"{MANAGED_LABEL}\x1f": "someone-else"}
+    elif kind == "nul-database":
+        change["instance"]["database"] = "bill\x00ing"
+    elif kind == "boolean-port":
+        change["instance"]["port"] = True
+    elif kind == "version-ahead":  # would make every later change of the database stale
+        change["version"] = 10**15
     return json.dumps(eventbridge_event(change))
 
 
@@ -254,12 +287,15 @@ def _drained(sqs: Any, queue_url: str) -> bool:
 
 
 # ------------------------------------------------------------------------------------------ checks
+# what cmdb_sync says when a name is another database's: its asset's (NameCollision) or its secret's
+NAME_REFUSALS = ("JumpServer already has an asset named", "belongs to the database")
+
+
 def check(world: World, the_scenario: Scenario, passwords: dict[str, str]) -> dict[str, Any]:
     store = world.jumpserver.store
     world.clock.advance(301)  # one-time tokens of interrupted rotations (never made reusable) die
     now = world.jumpserver.clock()
-    registry = boto3.client("dynamodb")
-    table = world.physical_id("RegistryTable")
+    entries = _registry(world)
     problems: list[str] = []
     by_label: dict[str, list[Any]] = defaultdict(list)
     for asset in store.assets.values():
@@ -272,13 +308,23 @@ def check(world: World, the_scenario: Scenario, passwords: dict[str, str]) -> di
     for token in store.tokens.values():
         if token.expires > now:
             live[token.asset_id].add(token.id)
+    refused, dlq_problems, dead_letters = _dead_letters(world, the_scenario)
+    problems += dlq_problems
     active = retired = 0
-    for cmdb_id, change in the_scenario.final.items():
+    for cmdb_id, history in the_scenario.histories.items():
         assets = by_label.get(cmdb_id, [])
-        item = registry.get_item(TableName=table, Key={"cmdbId": {"S": cmdb_id}}, ConsistentRead=True)
-        entry = _plain(item.get("Item", {}))
-        if entry.get("version") != change["version"]:
-            problems.append(f"{cmdb_id}: registry version {entry.get('version')}, CMDB {change['version']}")
+        entry = entries.get(cmdb_id, {})
+        applied = entry.get("version")
+        for later in (change for change in history if change["version"] > (applied or 0)):
+            if (cmdb_id, later["version"]) not in refused:
+                problems.append(
+                    f"{cmdb_id}: version {later['version']} neither applied nor refused for its name"
+                )
+        change = next((change for change in history if change["version"] == applied), None)
+        if change is None:  # nothing applied: every change was refused
+            if assets or "name" in entry:
+                problems.append(f"{cmdb_id}: nothing applied, yet {len(assets)} assets and entry {entry}")
+            continue
         if change["action"] == "delete":
             retired += 1
             if len(assets) > 1:
@@ -293,35 +339,95 @@ def check(world: World, the_scenario: Scenario, passwords: dict[str, str]) -> di
             continue
         active += 1
         problems += _check_active(store, cmdb_id, change["instance"], assets, entry, live, the_scenario)
-    foreign = [cmdb_id for cmdb_id in by_label if cmdb_id not in the_scenario.final]
+    foreign = [cmdb_id for cmdb_id in by_label if cmdb_id not in the_scenario.histories]
     if foreign:
         problems.append(f"assets labelled with CMDB ids that were never valid: {sorted(foreign)[:5]}")
-    dead_letters = _drain_dlq(world)
-    expected = Counter(the_scenario.invalid)
-    unexpected = [body for body in dead_letters if body not in expected]
-    missing = [body for body in expected if body not in dead_letters]
-    if unexpected:
-        problems.append(f"{len(unexpected)} valid changes in the DLQ, e.g. {unexpected[0][:200]}")
-    if missing:
-        problems.append(f"{len(missing)} invalid changes not in the DLQ")
+    secrets_checked, secret_problems = _check_secrets(entries, live)
+    problems += secret_problems
     logs = world.logs.text()
     secrets_logged = sum(1 for p in passwords.values() if p in logs)
     secrets_logged += sum(1 for t in store.tokens.values() if t.value in logs)
     if secrets_logged:
         problems.append(f"{secrets_logged} credential or token values in the logs")
     return {
-        "databases": len(the_scenario.final),
+        "databases": len(the_scenario.histories),
         "active": active,
         "retired": retired,
         "assets": len(store.assets),
         "accounts": len(store.accounts),
         "permissions": len(store.permissions),
-        "deadLetters": len(dead_letters),
+        "secrets": secrets_checked,
+        "deadLetters": dead_letters,
         "invalidChanges": len(the_scenario.invalid),
+        "refusedForTheirName": len(refused),
+        "sharedNames": len(the_scenario.shared_names()),
         "secretsInLogs": secrets_logged,
         "logBytes": len(logs),
         "problems": problems,
     }
+
+
+def _dead_letters(world: World, the_scenario: Scenario) -> tuple[set[tuple[str, int]], list[str], int]:
+    """The valid changes in the DLQ (cmdb id, version), each refused because its name was another
+    database's, and what else is wrong there: a valid change refused for another reason, a change
+    refused whose name no other database ever had, an invalid change missing."""
+    shared = the_scenario.shared_names()
+    invalid, seen = set(the_scenario.invalid), set()
+    refused: set[tuple[str, int]] = set()
+    problems: list[str] = []
+    letters = _drain_dlq(world)
+    for body, reason in letters:
+        if body in invalid:  # once, or more if SQS delivered it twice
+            seen.add(body)
+            continue
+        detail = json.loads(body)["detail"]
+        name = detail["instance"].get("name")
+        if not any(text in reason for text in NAME_REFUSALS) or name not in shared:
+            problems.append(f"a valid change in the DLQ: {reason[:200]} ({body[:200]})")
+            continue
+        refused.add((detail["instance"]["id"], detail["version"]))
+    missing = len(invalid - seen)
+    if missing:
+        problems.append(f"{missing} invalid changes not in the DLQ")
+    return refused, problems, len(letters)
+
+
+def _check_secrets(entries: dict[str, dict[str, Any]], live: dict[str, set[str]]) -> tuple[int, list[str]]:
+    """Every secret under the prefix is one database's (its tag) and the one its entry records; an
+    active database's holds its current token, made for its own asset and database name."""
+    secretsmanager = boto3.client("secretsmanager")
+    problems: list[str] = []
+    owners: Counter[str] = Counter()
+    listed = secretsmanager.get_paginator("list_secrets").paginate(
+        Filters=[{"Key": "name", "Values": ["dbguard/db/"]}], IncludePlannedDeletion=True
+    )
+    secrets = [secret for page in listed for secret in page["SecretList"]]
+    for secret in secrets:
+        owner = {tag["Key"]: tag["Value"] for tag in secret.get("Tags", [])}.get("dbguard:cmdb-id")
+        owners[owner or "(none)"] += 1
+        entry = entries.get(owner or "", {})
+        if entry.get("secretArn") not in (secret["ARN"], secret["Name"]):
+            problems.append(f"secret {secret['Name']} (owner {owner}) is not the one its entry records")
+            continue
+        if entry.get("status") == "retired" or "dueKey" not in entry:
+            if "DeletedDate" not in secret and entry.get("status") == "retired":
+                problems.append(f"secret {secret['Name']} of retired {owner} is not scheduled for deletion")
+            continue
+        value = json.loads(secretsmanager.get_secret_value(SecretId=secret["ARN"])["SecretString"])
+        made_for = (value["token_id"], value["jumpserver_asset_id"], value["dbname"])
+        if made_for != (entry.get("currentTokenId"), entry.get("assetId"), entry.get("database")):
+            problems.append(f"secret {secret['Name']} holds {made_for}, its database {owner} has {entry}")
+        if value["token_id"] not in live[entry.get("assetId")]:
+            problems.append(f"secret {secret['Name']}: its token is not live on its database's asset")
+    problems += [f"{owner} owns {count} secrets" for owner, count in owners.items() if count > 1]
+    return len(secrets), problems
+
+
+def _registry(world: World) -> dict[str, dict[str, Any]]:
+    pages = (
+        boto3.client("dynamodb").get_paginator("scan").paginate(TableName=world.physical_id("RegistryTable"))
+    )
+    return {item["cmdbId"]: item for page in pages for item in map(_plain, page["Items"])}
 
 
 def _check_active(store, cmdb_id, instance, assets, entry, live, the_scenario) -> list[str]:
@@ -361,18 +467,21 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
             for key, value in values.items()}  # fmt: skip
 
 
-def _drain_dlq(world: World) -> list[str]:
+def _drain_dlq(world: World) -> list[tuple[str, str]]:
+    """(body, reason) of every message in the DLQ; SQS's own redrive gives no reason ("")."""
     sqs = boto3.client("sqs")
     url = world.physical_id("CmdbDeadLetterQueue")
-    bodies: list[str] = []
+    letters: list[tuple[str, str]] = []
     for _ in range(10_000):  # bounded: at most every message once
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600).get(
-            "Messages", []
-        )
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600, MessageAttributeNames=["All"]
+        ).get("Messages", [])
         if not messages:
             break
-        bodies += [message["Body"] for message in messages]
-    return bodies
+        for message in messages:
+            reason = message.get("MessageAttributes", {}).get("reason", {}).get("StringValue", "")
+            letters.append((message["Body"], reason))
+    return letters
 
 
 def run(options: Options, show_progress: bool = True) -> dict[str, Any]:
@@ -434,7 +543,9 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, Any]]:
         ("databases (active / retired)", f"{result['databases']} ({result['active']} / {result['retired']})"),
         ("assets / accounts / permissions in JumpServer",
          f"{result['assets']} / {result['accounts']} / {result['permissions']}"),
-        ("dead letters (invalid changes)", f"{result['deadLetters']} ({result['invalidChanges']})"),
+        ("dead letters (invalid / refused for a name another database had)",
+         f"{result['deadLetters']} ({result['invalidChanges']} / {result['refusedForTheirName']})"),
+        ("names two databases had / secrets checked", f"{result['sharedNames']} / {result['secrets']}"),
         ("secrets in logs", result["secretsInLogs"]),
         ("duration", f"{result['seconds']} s"),
         ("problems", len(result["problems"])),

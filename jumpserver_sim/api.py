@@ -40,6 +40,7 @@ ON_INVALID = ("skip", "update", "error")  # accounts/const/account.py AccountInv
 REQUIRED = "This field is required."
 NOT_NULL = "This field may not be null."
 NOT_BLANK = "This field may not be blank."
+NUL_REFUSED = "Null characters are not allowed."  # django/core/validators.py ProhibitNullCharactersValidator
 PASSWORD = "password"  # noqa: S105 - the default secret_type
 PASSWORD_RULE = "If the password starts with {{` and ends with }} `, then the password is not allowed."  # noqa: S105
 # rest_framework/fields.py BooleanField
@@ -229,6 +230,11 @@ class Api:
 
     # ------------------------------------------------------------------ database assets
     def list_assets(self, request: Request) -> Response:
+        # the filterset's form fields are Django CharFields: ProhibitNullCharactersValidator again,
+        # answered by DjangoFilterBackend as a 400 of the form's errors
+        refused = {key: [NUL_REFUSED] for key in ("name", "address") if "\x00" in request.query.get(key, "")}
+        if refused:
+            raise ApiError(400, refused)
         assets = list(self.state.assets.values())
         for key, attribute in (("name", "name"), ("address", "address")):
             if key in request.query:
@@ -259,10 +265,10 @@ class Api:
         values = self._validate_asset(body, None)
         asset = Asset(
             id=str(uuid.uuid4()),
-            name=str(body["name"]),
-            address=str(body["address"]),
+            name=_trimmed(body["name"]),
+            address=_trimmed(body["address"]),
             platform=values["platform"],
-            db_name=str(body.get("db_name") or ""),
+            db_name=_trimmed(body.get("db_name") or ""),
             protocols=values["protocols"],
             node_ids=values["nodes"] or [self.state.root.id],
             labels=values.get("labels", []),
@@ -290,7 +296,7 @@ class Api:
         values = self._validate_asset(body, asset)
         for key in ("name", "address", "db_name", "comment"):
             if key in body and body[key] is not None:
-                setattr(asset, key, str(body[key]))
+                setattr(asset, key, _trimmed(body[key]))
         for key in ("is_active", "labels", "protocols", "platform"):
             if key in values:
                 setattr(asset, key, values[key])
@@ -374,7 +380,7 @@ class Api:
         # (org_id, name) as common/validators.py ProjectUniqueValidator
         name = body.get("name")
         if name is not None and any(
-            a.name == str(name) and a is not asset for a in self.state.assets.values()
+            a.name == _trimmed(name) and a is not asset for a in self.state.assets.values()
         ):
             raise field_error("name", "This field must be unique.")
         if any(p.get("port") is None for p in values.get("protocols", [])):
@@ -489,6 +495,7 @@ class Api:
             else:
                 errors["labels"] = ["Invalid data type"]
         for label in labels:
+            _require_storable(label)
             self.state.label_id(label)
         return labels
 
@@ -727,6 +734,9 @@ class Api:
         if not body.get("name"):
             raise field_error("name", "This field is required.")
         errors: dict[str, Any] = {}
+        message = _char_error(body["name"], 128)
+        if message:
+            errors["name"] = [message]
         dates = {key: _date(body.get(key), key, errors) for key in ("date_start", "date_expired")}
         if errors:
             raise ApiError(400, errors)
@@ -957,7 +967,9 @@ def _not_a_dict(value: Any) -> dict[str, list[str]]:
 
 
 def _char_error(value: Any, max_length: int | None = None, *, allow_blank: bool = False) -> str | None:
-    """rest_framework/fields.py CharField (required, trim_whitespace): the error, or None."""
+    """rest_framework/fields.py CharField (required, trim_whitespace; DRF 3.14.0, both versions): the
+    error, or None. Its validators include ProhibitNullCharactersValidator (CharField.__init__), so
+    a NUL anywhere is refused, after the length check."""
     if value is _MISSING:
         return REQUIRED
     if value is None:
@@ -969,7 +981,24 @@ def _char_error(value: Any, max_length: int | None = None, *, allow_blank: bool 
         return None if allow_blank else NOT_BLANK
     if max_length and len(text.strip()) > max_length:
         return f"Ensure this field has no more than {max_length} characters."
+    if "\x00" in text:
+        return NUL_REFUSED
     return None
+
+
+def _require_storable(label: str) -> None:
+    """Before v4.10.19 nothing validates a label's parts (v3.10.23 and v4.10.16 fields.py
+    LabelRelatedField.to_internal_value hand them to Label.objects.get_or_create): PostgreSQL refuses
+    a NUL (psycopg2's ValueError) and a part over Label.name/.value's max_length=64 (DataError), and
+    neither is an APIException, so common_exception_handler leaves both to Django's 500."""
+    name, _, value = label.partition(":")
+    if "\x00" in label or len(name) > 64 or len(value) > 64:
+        raise INTERNAL_ERROR
+
+
+def _trimmed(value: Any) -> str:
+    """What a CharField with trim_whitespace stores: the text without leading or trailing whitespace."""
+    return str(value).strip()
 
 
 def _boolean(value: Any) -> bool | None:

@@ -39,6 +39,7 @@ class Faults:
     hang_next: int = 0  # sleep hang_seconds before answering this many requests
     hang_seconds: float = 5.0
     fail_after_commit_next: int = 0  # apply this many successful requests, then answer 502 (a lost answer)
+    reject_next: int = 0  # answer 400 (a DRF field error, nothing applied) to this many requests
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take(self, name: str) -> bool:
@@ -217,6 +218,8 @@ class Simulator:
         if self.fault.take("throttle_next"):
             wait = self.fault.retry_after_seconds
             return Response(429, _throttled(wait), {"Retry-After": str(wait)})
+        if self.fault.take("reject_next"):
+            return Response(400, {"name": ["Injected refusal."]})
         try:
             if split.path.startswith("/_sim/"):
                 return self._control(method, split.path, raw)

@@ -1,8 +1,9 @@
 """CMDB change events (EventBridge rule -> SQS) applied to JumpServer, the registry and secrets.
 
-A message that can never be applied (invalid, or rejected by a rule such as a name collision) goes
-to the dead-letter queue at once with its reason and is acknowledged; any other failure is reported
-as a batch item failure, so SQS retries it and, after maxReceiveCount receives, moves it to the DLQ.
+A message that can never be applied (invalid, rejected by a rule such as a name collision, or refused
+by JumpServer itself) goes to the dead-letter queue at once with its reason and is acknowledged; any
+other failure is reported as a batch item failure, so SQS retries it and, after maxReceiveCount
+receives, moves it to the DLQ.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dbguard.cmdb.parsing import parse_change
 from dbguard.composition.cmdb_sync import compose
-from dbguard.errors import InvalidInput, RejectedChange
+from dbguard.errors import InvalidInput, Unretryable
 from dbguard.observability import logger, metrics, tracer
 
 parts = compose()
@@ -42,7 +43,7 @@ def handle_record(record: dict, lambda_context: LambdaContext | None = None) -> 
     try:
         change = parse_change(record["body"], parts.settings.cmdb_max_event_bytes)
         outcome = parts.sync.apply(change)
-    except (InvalidInput, RejectedChange) as error:
+    except (InvalidInput, Unretryable) as error:
         _reject(record, str(error))
         return
     except Exception:

@@ -99,6 +99,63 @@ def test_a_permission_saved_by_an_earlier_version_is_repaired(jumpserver_target,
     assert jumpserver_target.token_is_valid(token_before)
 
 
+def test_a_renamed_database_s_secret_is_never_handed_to_a_newcomer(jumpserver_target, functions, stack):
+    """Rename, then reuse the name: JumpServer has no asset of the old name any more, so dbguard's own
+    ownership rule is what refuses the newcomer, before it changes anything in JumpServer."""
+    cmdb_sync, rotation = functions
+    name, first, newcomer = unique("contract-db"), unique("cmdb"), unique("cmdb")
+    _credentials(name, f"{first} {newcomer}")
+    instance = {"name": name, "credentialsSecretArn": credentials_secret_arn(f"cmdb/{name}")}
+    _apply(cmdb_sync, cmdb_change(version=1, id=first, **instance))
+    renamed = f"{name}-renamed"
+    assert _apply(cmdb_sync, cmdb_change(version=2, id=first, **{**instance, "name": renamed})) == {
+        "batchItemFailures": []
+    }
+    kept = _secret(name)
+    assert kept["jumpserver_asset_id"] == jumpserver_target.database(renamed)["id"]
+
+    assert _apply(
+        cmdb_sync, cmdb_change(version=1, id=newcomer, host="10.7.7.7", database="crm", **instance)
+    ) == {"batchItemFailures": []}  # not retried: dead-lettered at once
+    assert f"belongs to the database {first}" in _dead_letter_reasons(stack)[0]
+    assert jumpserver_target.database(name) is None  # the newcomer got no asset
+    assert _secret(name) == kept
+    assert jumpserver_target.token_is_valid(kept["token_id"])
+    assert rotation.invoke({"rotate": [renamed], "force": True})["results"] == [
+        {"name": renamed, "status": "rotated"}
+    ]
+    assert _secret(name)["jumpserver_asset_id"] == kept["jumpserver_asset_id"]
+
+
+def test_a_secret_dbguard_did_not_make_is_never_touched(jumpserver_target, functions, stack):
+    cmdb_sync, _ = functions
+    name, cmdb_id = unique("contract-db"), unique("cmdb")
+    _credentials(name, cmdb_id)
+    foreign = json.dumps({"username": "app", "password": unique("pw")})
+    boto3.client("secretsmanager").create_secret(Name=f"dbguard/db/{name}", SecretString=foreign)
+    instance = {"id": cmdb_id, "name": name, "credentialsSecretArn": credentials_secret_arn(f"cmdb/{name}")}
+
+    assert _apply(cmdb_sync, cmdb_change(version=1, **instance)) == {"batchItemFailures": []}
+
+    assert "was not created by dbguard" in _dead_letter_reasons(stack)[0]
+    assert jumpserver_target.database(name) is None
+    value = boto3.client("secretsmanager").get_secret_value(SecretId=f"dbguard/db/{name}")
+    assert value["SecretString"] == foreign
+
+
+def _dead_letter_reasons(stack) -> list[str]:
+    messages = (
+        boto3.client("sqs")
+        .receive_message(
+            QueueUrl=stack.physical_ids["CmdbDeadLetterQueue"],
+            MaxNumberOfMessages=10,
+            MessageAttributeNames=["All"],
+        )
+        .get("Messages", [])
+    )
+    return [message["MessageAttributes"]["reason"]["StringValue"] for message in messages]
+
+
 def _break_permission(jumpserver_target: JumpServerTarget, name: str) -> None:
     permission = jumpserver_target.permission(name)
     jumpserver_target.ok(
@@ -106,11 +163,11 @@ def _break_permission(jumpserver_target: JumpServerTarget, name: str) -> None:
     )
 
 
-def _credentials(name: str, cmdb_id: str) -> None:
+def _credentials(name: str, cmdb_ids: str) -> None:
     boto3.client("secretsmanager").create_secret(
         Name=f"cmdb/{name}",
         SecretString=json.dumps({"username": DATABASE_USER, "password": unique("pw")}),
-        Tags=[{"Key": "dbguard:cmdb-ids", "Value": cmdb_id}],
+        Tags=[{"Key": "dbguard:cmdb-ids", "Value": cmdb_ids}],
     )
 
 

@@ -93,3 +93,48 @@ def check_reuse_and_expire(jumpserver_target: JumpServerTarget, asset: dict, acc
     )
     assert expired.status_code == 204
     assert jumpserver_target.token_detail(token["id"]).status_code == 404
+
+
+def _new_database_with(jumpserver_target: JumpServerTarget, **fields):
+    body = {
+        "name": unique("contract-nul"), "address": "127.0.0.2", "platform": jumpserver_target.platform_id(),
+        "db_name": "contract", "protocols": [{"name": "postgresql", "port": 5432}], **fields,
+    }  # fmt: skip
+    return body["name"], jumpserver_target.call("POST", "/api/v1/assets/databases/", body)
+
+
+@pytest.mark.parametrize("field", ["db_name", "name"])
+def test_a_nul_in_a_char_field_is_refused_with_a_400(jumpserver_target, field):
+    # rest_framework/fields.py CharField.__init__ adds ProhibitNullCharactersValidator (DRF 3.14.0 at
+    # v3.10.23/v4.10.16, 3.16.1 at v4.10.19); db_name and name are CharFields
+    name, response = _new_database_with(jumpserver_target, **{field: "contract\x00x"})
+    assert response.status_code == 400
+    assert response.json() == {field: ["Null characters are not allowed."]}
+    # the list's name filter is a CharField too: a NUL in it is refused the same way
+    listed = jumpserver_target.call("GET", "/api/v1/assets/databases/", name=name, limit=10, offset=0)
+    if field == "name":
+        assert (listed.status_code, listed.json()) == (400, {"name": ["Null characters are not allowed."]})
+    else:
+        assert jumpserver_target.database(name) is None
+
+
+def test_a_nul_in_a_label_is_refused_and_nothing_is_created(jumpserver_target):
+    # no label validation before v4.10.19 (common/serializers/fields.py LabelRelatedField): PostgreSQL
+    # refuses the NUL outside DRF's exception handler, a 500; v4.10.19 validates labels, a 400
+    name, response = _new_database_with(jumpserver_target, labels=["team:bill\x00ing"])
+    assert response.status_code in ((500,) if jumpserver_target.simulator else (400, 500))
+    assert jumpserver_target.database(name) is None
+
+
+def test_v4_strips_label_parts_with_str_strip(jumpserver_target):
+    # v4 fields.py LabelRelatedField: [x.strip() for x in data.split(":", 1)]; str.strip() removes
+    # \x1c-\x1f too, so "dbguard\x1f" would be stored as dbguard's reserved label (v3 does not strip)
+    key = unique("k")
+    _, response = _new_database_with(jumpserver_target, labels=[f"{key}\x1f:v\x1c"])
+    assert response.status_code == 201, response.text
+    [label] = response.json()["labels"]
+    if jumpserver_target.version == "v3":
+        assert label == f"{key}\x1f:v\x1c"
+    else:
+        assert (label["name"], label["value"]) == (key, "v")
+    jumpserver_target.call("DELETE", f"/api/v1/assets/databases/{response.json()['id']}/")

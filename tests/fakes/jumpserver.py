@@ -25,8 +25,8 @@ from dbguard.cmdb.inventory import (
     DatabaseAsset,
     DatabaseAssetFields,
 )
-from dbguard.cmdb.ports import NotInJumpServer
-from dbguard.errors import ConfigurationError
+from dbguard.cmdb.ports import AlreadyExists, NotInJumpServer
+from dbguard.errors import ConfigurationError, RejectedChange, Unretryable
 from dbguard.rotation.ports import PermissionMissing
 from tests.fakes.clock import FakeClock
 from tests.fakes.tokens import FakeConnectionTokens, FakeToken
@@ -35,8 +35,14 @@ PLATFORMS = {"MySQL": 17, "MariaDB": 18, "PostgreSQL": 19}  # v4's ids (jumpserv
 ROOT_NODE = "00000000-0000-0000-0000-00000000000r"
 
 
-class Rejected(Exception):
-    """What JumpServer answers (400) a request it refuses: repeating it will not help."""
+class Conflict(AlreadyExists):
+    """What JumpServer answers (400) a create whose name or username exists already (the client's
+    JumpServerConflict)."""
+
+
+class Rejected(Unretryable):
+    """What JumpServer answers (400) a request it refuses: repeating it will not help (the client's
+    JumpServerRejected)."""
 
 
 @dataclass
@@ -96,6 +102,10 @@ class FakeJumpServer(FakeConnectionTokens):
         return self.nodes.setdefault(path.strip("/"), str(uuid.uuid4()))
 
     # ------------------------------------------------------------------ database assets
+    def get_database(self, asset_id: str) -> DatabaseAsset | None:
+        found = self.assets.get(asset_id)
+        return found.answer() if found is not None else None
+
     def find_database(self, name: str) -> DatabaseAsset | None:
         found = next((asset for asset in self.assets.values() if asset.name == name), None)
         return found.answer() if found is not None else None
@@ -134,19 +144,14 @@ class FakeJumpServer(FakeConnectionTokens):
             permission.assets = [asset for asset in permission.assets if asset != asset_id]
 
     # ------------------------------------------------------------------ accounts and permissions
+    def require_account_fits(self, asset_id: str, name: str, source: AccountSource) -> None:
+        self._fitting_account(asset_id, name, source)
+
     def ensure_account(self, asset_id: str, name: str, source: AccountSource) -> JumpServerAccount:
-        secret: str | None = None
-        if isinstance(source, AccountTemplate):
-            if source.id not in self.templates:
-                raise NotInJumpServer(f"account template {source.id}")
-            name, username = self.templates[source.id]
-        else:
-            username, secret = source.username, source.password.get_secret_value()
-        existing = next((a for a in self.accounts_of(asset_id) if a.name == name), None)
+        name, username, existing = self._fitting_account(asset_id, name, source)
+        secret = None if isinstance(source, AccountTemplate) else source.password.get_secret_value()
         if existing is None:
             return self._new_account(asset_id, name, username, secret).answer()
-        if existing.username != username:
-            raise Rejected(f"account {name} on asset {asset_id} has another user name")
         if secret is not None:
             existing.secret = secret
         return existing.answer()
@@ -187,6 +192,20 @@ class FakeJumpServer(FakeConnectionTokens):
             raise NotInJumpServer(f"asset {asset_id}")
         return self.assets[asset_id]
 
+    def _fitting_account(
+        self, asset_id: str, name: str, source: AccountSource
+    ) -> tuple[str, str, StoredAccount | None]:
+        if isinstance(source, AccountTemplate):
+            if source.id not in self.templates:
+                raise NotInJumpServer(f"account template {source.id}")
+            name, username = self.templates[source.id]
+        else:
+            username = source.username
+        existing = next((a for a in self.accounts_of(asset_id) if a.name == name), None)
+        if existing is not None and existing.username != username:
+            raise RejectedChange(f"account {name} on asset {asset_id} has another user name")
+        return name, username, existing
+
     def _account_on(self, asset_id: str, account_id: str) -> StoredAccount:
         found = next((a for a in self.accounts_of(asset_id) if a.id == account_id), None)
         if found is None:
@@ -197,14 +216,14 @@ class FakeJumpServer(FakeConnectionTokens):
         if asset_id not in self.assets:
             raise Rejected(f"asset {asset_id} not found")
         if any(account.username == username for account in self.accounts_of(asset_id)):
-            raise Rejected(f"asset {asset_id} has an account of username {username} already")
+            raise Conflict(f"asset {asset_id} has an account of username {username} already")
         account = StoredAccount(str(uuid.uuid4()), asset_id, name, username, secret)
         self.accounts[account.id] = account
         return account
 
     def _require_unique_name(self, name: str, asset_id: str | None) -> None:
         if any(asset.name == name and asset.id != asset_id for asset in self.assets.values()):
-            raise Rejected(f"name {name!r}: this field must be unique")
+            raise Conflict(f"name {name!r}: this field must be unique")
 
     def _require_known(self, fields: DatabaseAssetFields) -> None:
         if fields.platform is not None and fields.platform not in PLATFORMS.values():

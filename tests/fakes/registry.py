@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from dbguard.registry.lease import Lease, LeaseBusy, LeaseLost
-from dbguard.registry.models import EntryStatus, RegistryEntry, RotationStateChange
+from dbguard.registry.models import EntryStatus, RegistryEntry, RotationStateChange, named
 from dbguard.registry.ports import StaleChange
 
 _CMDB_FIELDS = [
@@ -39,7 +39,7 @@ class FakeRegistry:
         return RegistryEntry.model_validate({"status": EntryStatus.ACTIVE.value, **item, "cmdbId": cmdb_id})
 
     def by_name(self, name: str) -> RegistryEntry | None:
-        return next((entry for entry in self._entries() if entry.name == name), None)
+        return named(name, self._entries())
 
     def due(self, expiring_before: int | None = None) -> Iterator[RegistryEntry]:
         due = [

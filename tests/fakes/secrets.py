@@ -8,13 +8,14 @@ AWSPENDING before it has a value."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from dbguard.engines import DEFAULT_ENGINES
 from dbguard.registry.models import RegistryEntry
 from dbguard.rotation.ports import IssuedToken
 from dbguard.secrets.contract import DatabaseSecret, ProxyEndpoint, shape_secret
-from dbguard.secrets.ports import CURRENT, PENDING, PREVIOUS, SecretValueNotFound, SecretVersions
+from dbguard.secrets.ports import CURRENT, OWNER_TAG, PENDING, PREVIOUS, SecretValueNotFound, SecretVersions
 
 PREFIX = "dbguard/db"
 
@@ -42,10 +43,6 @@ class FakeSecrets:
     def name_of(self, database_name: str) -> str:
         return f"{self.prefix}/{database_name}"
 
-    def database_name(self, secret_name: str) -> str | None:
-        head = f"{self.prefix}/"
-        return secret_name[len(head) :] if secret_name.startswith(head) else None
-
     def versions(self, secret_id: str) -> SecretVersions | None:
         secret = self._find(secret_id)
         if secret is None:
@@ -53,14 +50,14 @@ class FakeSecrets:
         return SecretVersions(
             arn=secret.arn, name=secret.name, current=secret.labels.get(CURRENT),
             previous=secret.labels.get(PREVIOUS), pending=secret.labels.get(PENDING),
-            scheduled_for_deletion=secret.scheduled_for_deletion,
+            scheduled_for_deletion=secret.scheduled_for_deletion, owner=secret.tags.get(OWNER_TAG),
         )  # fmt: skip
 
     def read(self, secret_id: str, version_id: str) -> DatabaseSecret:
         secret = self._find(secret_id)
         if secret is None or version_id not in secret.values:
             raise SecretValueNotFound(f"{secret_id} has no value for version {version_id}")
-        return DatabaseSecret.from_secret_string(self._usable(secret_id).values[version_id])
+        return DatabaseSecret.from_secret_string(self._usable(secret_id).values[version_id], secret_id)
 
     def create_secret(self, name: str, value: DatabaseSecret, version_id: str, tags: dict[str, str]) -> str:
         if name in self.secrets:
@@ -114,6 +111,13 @@ class FakeSecrets:
         secret.scheduled_for_deletion = False
 
     # ------------------------------------------------------------------ for tests
+    def create_raw(self, name: str, text: str, tags: dict[str, str]) -> str:
+        """A secret someone else made (or edited), holding any text as its AWSCURRENT value."""
+        arn = f"arn:aws:secretsmanager:eu-central-1:123456789012:secret:{name}-XyZabc"
+        version_id = str(uuid.uuid4())
+        self.secrets[name] = StoredSecret(arn, name, dict(tags), {version_id: text}, {CURRENT: version_id})
+        return arn
+
     def start_rotation(self, secret_id: str, version_id: str) -> None:
         """What `rotate-secret` does before it calls the function's steps: it labels a new version id
         AWSPENDING, a version with no value yet."""
@@ -123,7 +127,7 @@ class FakeSecrets:
         """label -> token id of the version carrying it (a version with no value yet holds none)."""
         secret = self._usable(secret_id)
         return {
-            label: DatabaseSecret.from_secret_string(secret.values[version_id]).token_id
+            label: DatabaseSecret.from_secret_string(secret.values[version_id], secret_id).token_id
             for label, version_id in secret.labels.items()
             if version_id in secret.values
         }

@@ -69,14 +69,24 @@ class StorageUnavailable(DbguardError):
         self.retry_after = retry_after
 
 
-class RejectedChange(DbguardError):
+class Unretryable(DbguardError):
+    """Repeating the request cannot succeed: the input, a setting or another system must change first
+    (a queue sends such a message to its dead-letter queue at once, with this text as the reason)."""
+
+
+class RejectedChange(Unretryable):
     """A CMDB change that cannot be applied as it stands: retrying will not help, a person must act."""
 
 
 class NameCollision(RejectedChange):
-    """The database's name is taken in JumpServer by an asset dbguard does not manage."""
+    """The database's name is taken in JumpServer by an asset dbguard does not manage, or by another
+    database dbguard manages."""
 
 
-def describe_error(error: Exception) -> str:
-    """Exception text for logs and the registry; dbguard's exceptions never carry secret values."""
-    return f"{type(error).__name__}: {error}"[:500]
+class SecretNotOwned(RejectedChange):
+    """The secret a database would use belongs to another database, or was not made by dbguard: it is
+    never written, restored or deleted."""
+
+
+class SecretUnreadable(Unretryable):
+    """A secret's value is not what dbguard stores there; the message names the fields only."""

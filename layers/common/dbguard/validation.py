@@ -37,6 +37,14 @@ def describe(error: ValidationError) -> str:
     return "; ".join(f"{p.field}: {p.message}" for p in problems_from(error))
 
 
+def describe_error(error: Exception) -> str:
+    """Exception text for logs, the registry and dead letters. dbguard's own exceptions never carry a
+    secret's value; a pydantic error quotes its input, so one that escaped is described by fields."""
+    if isinstance(error, ValidationError):
+        return f"ValidationError: {describe(error)}"[:500]
+    return f"{type(error).__name__}: {error}"[:500]
+
+
 def _comma_list(value: Any) -> Any:
     """A CommaDelimitedList parameter as the template joins it: "a, b,,c" -> ("a", "b", "c")."""
     if isinstance(value, str):

@@ -20,6 +20,7 @@ def test_cmdb_changes_under_jumpserver_faults_converge_on_what_the_cmdb_says(ver
     assert result["delivery"]["failed records"] >= 1  # faults made changes fail and come back
     assert result["jumpserverFaults"]["fail_after_commit_next"] >= 1
     assert result["active"] >= 1
+    assert result["sharedNames"] >= 1  # renames and deletes gave names to other databases
 
 
 def test_rotations_under_jumpserver_and_aws_faults_keep_only_the_labelled_tokens_valid():

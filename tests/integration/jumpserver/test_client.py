@@ -12,6 +12,7 @@ from dbguard.adapters.jumpserver.auth import CredentialsSource
 from dbguard.adapters.jumpserver.client import JumpServerClient
 from dbguard.adapters.jumpserver.errors import (
     JumpServerAuthError,
+    JumpServerConflict,
     JumpServerOutcomeUnknown,
     JumpServerPermissionMissing,
     JumpServerRejected,
@@ -22,6 +23,8 @@ from dbguard.adapters.jumpserver.errors import (
 )
 from dbguard.adapters.jumpserver.transport import RequestBudget, Transport
 from dbguard.cmdb.inventory import AccountTemplate, AssetProtocol, DatabaseAssetFields, DatabaseCredentials
+from dbguard.cmdb.ports import AlreadyExists
+from dbguard.errors import Unretryable
 from tests.conftest import JMS_PRIVATE_TOKEN
 
 DATABASES = "/api/v1/assets/databases/"
@@ -362,3 +365,47 @@ def test_token_like_text_echoed_by_jumpserver_is_cut_from_errors():
     assert "8dd1e66b-de3f-4b99-9e7d-f606223969ad" in str(ids)  # object ids say which object, grant nothing
     fields = error_from_response(400, {"secret": [f"{value} is too short"]}, "an account")
     assert value not in str(fields)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": ["This field must be unique."]},  # DRF's text, v3.10.23 and v4.10.16
+        {"name": ["Field must be unique"]},  # v4.10.19's English catalogue
+        ["Account already exists"],  # v3 do_create without on_invalid
+        {"name": ["Account already exists. Field(s): Name, Asset must be unique."]},
+        {"non_field_errors": ["The fields name, asset must make a unique set."]},
+    ],
+)
+def test_a_uniqueness_refusal_is_a_conflict_the_caller_can_look_past(body):
+    error = error_from_response(400, body, "a create")
+    assert isinstance(error, JumpServerConflict)
+    assert isinstance(error, Unretryable)  # if looking again finds nothing, retrying will not help
+    assert not isinstance(
+        error_from_response(400, {"db_name": ["This field may not be blank."]}, "x"), AlreadyExists
+    )
+
+
+def test_creates_whose_object_landed_meanwhile_use_it(client, jumpserver_sim, monkeypatch):
+    """A create that hung past the client's timeout may land after the next attempt listed what
+    exists: that attempt's own create then conflicts, and looking again finds the object."""
+    asset, account = register(client)
+    client.ensure_permission(asset.id, account)
+    listed_before_it_landed = iter([None])
+    account_named, permission_named = client._account_named, client._permission_named
+    monkeypatch.setattr(client, "_account_named", lambda *a: next(listed_before_it_landed, account_named(*a)))
+    assert client.ensure_account(asset.id, "dbguard", credentials("svc", ACCOUNT_PASSWORD)) == account
+    listed_before_it_landed = iter([None])
+    monkeypatch.setattr(
+        client, "_permission_named", lambda *a: next(listed_before_it_landed, permission_named(*a))
+    )
+    client.ensure_permission(asset.id, account)
+    assert (len(jumpserver_sim.store.accounts), len(jumpserver_sim.store.permissions)) == (1, 1)
+    conflicts = [r for r in jumpserver_sim.requests if r.method == "POST" and r.status == 400]
+    assert len(conflicts) == 2  # each create was refused by JumpServer's uniqueness rule, then found
+
+
+def test_an_account_whose_username_another_account_has_is_refused_for_good(client, jumpserver_sim):
+    asset, _ = register(client)
+    with pytest.raises(JumpServerConflict):  # "svc" is the username of the account "dbguard"
+        client.ensure_account(asset.id, "another-name", credentials("svc", ACCOUNT_PASSWORD))

@@ -539,3 +539,54 @@ def test_admin_tokens_are_for_superusers_and_listed_with_expired_ones():
     sim.service_user.is_superuser = False
     refused = token(sim, asset["id"], "dbguard-svc", path="/api/v1/authentication/admin-connection-token/")
     assert (refused.status, refused.body["code"]) == (403, "permission_denied")
+
+
+# ------------------------------------------------------------------ NUL characters and label limits
+@VERSIONS
+@pytest.mark.parametrize("field", ["name", "address", "db_name"])
+def test_a_nul_in_a_char_field_is_drfs_400(version, field):
+    """rest_framework/fields.py CharField.__init__ appends ProhibitNullCharactersValidator (DRF
+    3.14.0, both versions): db_name, name, address are CharFields (assets/serializers/asset/database.py,
+    the model's fields)."""
+    sim = simulator(version)
+    body = {"name": "db-nul", "address": "10.0.0.1", "platform": pg(sim), "db_name": "app"}
+    response = ask(sim, "POST", DATABASES, {**body, field: "app\x00x"})
+    assert (response.status, response.body) == (400, {field: ["Null characters are not allowed."]})
+    asset = new_asset(sim)
+    patched = ask(sim, "PATCH", f"{DATABASES}{asset['id']}/", {field: "x\x00"})
+    assert (patched.status, patched.body) == (400, {field: ["Null characters are not allowed."]})
+
+
+@VERSIONS
+@pytest.mark.parametrize("label", ["team:bill\x00ing", "te\x00am:billing", f"{'k' * 65}:v", f"k:{'v' * 65}"])
+def test_a_label_postgresql_cannot_store_is_a_500(version, label):
+    """Before v4.10.19 nothing validates a label's parts (fields.py LabelRelatedField); PostgreSQL
+    refuses NUL and more than Label.name/.value's 64 characters, outside DRF's exception handler."""
+    sim = simulator(version)
+    response = ask(sim, "POST", DATABASES, {
+        "name": "db-label", "address": "10.0.0.1", "platform": pg(sim), "db_name": "app", "labels": [label],
+    })  # fmt: skip
+    assert response.status == 500
+    assert not any(a["name"] == "db-label" for a in ask(sim, "GET", DATABASES).body)
+
+
+def test_v4_strips_label_parts_so_a_trailing_separator_forges_a_label():
+    """v4.10.16 fields.py LabelRelatedField: `k, v = [x.strip() for x in data.split(":", 1)]`, and
+    str.strip() removes \\x1c-\\x1f too: "dbguard\\x1f:x" is stored as the label dbguard:x (v3 keeps it)."""
+    sim = simulator("v4")
+    asset = new_asset(sim, labels=["dbguard\x1f:cmdb-other", " team :\tbilling "])
+    assert sorted((label["name"], label["value"]) for label in asset["labels"]) == [
+        ("dbguard", "cmdb-other"), ("team", "billing"),
+    ]  # fmt: skip
+    assert new_asset(simulator("v3"), labels=["dbguard\x1f:x"])["labels"] == ["dbguard\x1f:x"]
+
+
+@VERSIONS
+def test_char_fields_are_stored_trimmed(version):
+    """CharField(trim_whitespace=True) returns value.strip(): what JumpServer keeps, and what its
+    name-uniqueness check compares."""
+    sim = simulator(version)
+    asset = new_asset(sim, name=" db-trim ", db_name="\tapp ")
+    assert (asset["name"], asset["db_name"]) == ("db-trim", "app")
+    body = {"name": "db-trim", "address": "10.0.0.2", "platform": pg(sim), "db_name": "app"}
+    assert ask(sim, "POST", DATABASES, body).body == {"name": ["This field must be unique."]}

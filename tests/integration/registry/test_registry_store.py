@@ -46,6 +46,17 @@ def test_an_entry_round_trips(registry):
     assert registry.by_name("nope") is None
 
 
+@pytest.mark.parametrize("retired_first", [True, False])
+def test_a_name_reused_after_a_retirement_finds_the_active_database(registry, retired_first):
+    retired = entry("cmdb-old", status=EntryStatus.RETIRED)
+    active = entry("cmdb-new", asset_id="asset-2")
+    for item in (retired, active) if retired_first else (active, retired):
+        register(registry, item)
+    assert registry.by_name("billing-qhb-01").cmdb_id == "cmdb-new"
+    registry.save_cmdb_state(entry("cmdb-new", name="billing-qhb-02", version=2))
+    assert registry.by_name("billing-qhb-01").cmdb_id == "cmdb-old"  # only the retired one is left
+
+
 def test_the_version_is_recorded_last_and_only_forward(registry):
     registry.save_cmdb_state(entry(version=5))
     assert not registry.is_stale("cmdb-1", 5)  # not confirmed yet: a retry must go through

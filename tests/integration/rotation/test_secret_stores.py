@@ -12,8 +12,9 @@ import pytest
 from pydantic import SecretStr
 
 from dbguard.adapters.secrets_store import DatabaseSecrets
+from dbguard.errors import SecretUnreadable
 from dbguard.secrets.contract import DatabaseSecret
-from dbguard.secrets.ports import SecretValueNotFound
+from dbguard.secrets.ports import OWNER_TAG, SecretValueNotFound
 from tests.fakes import FakeSecrets
 
 NAME = "dbguard/db/billing-qhb-01"
@@ -38,14 +39,45 @@ def value(token_id: str) -> DatabaseSecret:
 def new_secret(store) -> tuple[str, str, str]:
     """A secret with its first version; its ARN, that version's id and an id for the next one."""
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
-    arn = store.create_secret(NAME, value("tok-1"), first, {"app": "dbguard"})
+    arn = store.create_secret(NAME, value("tok-1"), first, {"app": "dbguard", OWNER_TAG: "cmdb-1"})
     return arn, first, second
 
 
-def test_a_secret_s_name_maps_to_its_database_and_back(store):
+def test_a_secret_s_name_comes_from_its_database_and_its_owner_from_its_tag(store):
     assert store.name_of("billing-qhb-01") == NAME
-    assert store.database_name(NAME) == "billing-qhb-01"
-    assert store.database_name("someone-else/billing") is None
+    new_secret(store)
+    assert store.versions(NAME).owner == "cmdb-1"
+    store.create_secret("dbguard/db/foreign", value("tok-2"), str(uuid.uuid4()), {"app": "other"})
+    assert store.versions("dbguard/db/foreign").owner is None
+
+
+def raw_secret(store, name: str, text: str, tags: dict[str, str]) -> str:
+    """A secret written by someone else (or edited by hand): any text as its value."""
+    if isinstance(store, FakeSecrets):
+        return store.create_raw(name, text, tags)
+    tag_list = [{"Key": key, "Value": item} for key, item in tags.items()]
+    return boto3.client("secretsmanager").create_secret(Name=name, SecretString=text, Tags=tag_list)["ARN"]
+
+
+MARKER = "Marker-Pa55word-9f3c"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'{{"username": "app", "password": "{MARKER}"}}',  # an RDS-style secret: no token fields
+        f"{MARKER} is not JSON",
+        f'{{"engine": "postgres", "host": "h", "port": "{MARKER}", "dbname": "d", "username": "u", '
+        f'"password": "{MARKER}", "expires_at": "never", "jumpserver_asset_id": "a", "token_id": "t"}}',
+    ],
+    ids=["other fields", "not JSON", "wrong types"],
+)
+def test_a_value_that_is_no_dbguard_secret_is_refused_naming_fields_never_the_value(store, text):
+    arn = raw_secret(store, "dbguard/db/edited", text, {OWNER_TAG: "cmdb-1"})
+    with pytest.raises(SecretUnreadable) as refused:
+        store.read(arn, store.versions(arn).current)
+    assert MARKER not in str(refused.value)
+    assert "dbguard/db/edited" in str(refused.value) or arn in str(refused.value)
 
 
 def test_a_new_secret_s_first_version_is_current(store):

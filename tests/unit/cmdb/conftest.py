@@ -3,6 +3,7 @@ secrets, the credentials secrets, and the real Rotator on top of the same fakes.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +97,20 @@ class SyncWorld:
         assert versions is not None, f"{cmdb_id} has no secret"
         assert versions.current is not None
         return self.secrets.read(versions.arn, versions.current)
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a refused change must leave as it found it: JumpServer's objects, every secret, and
+        the registry but for the error it records there (and a lease, given up by then)."""
+        kept = {"lastSyncError", "leaseUntil", "leaseOwner"}
+        registry = {
+            key: {k: v for k, v in item.items() if k not in kept} for key, item in self.registry.items.items()
+        }
+        registry = {key: item for key, item in registry.items() if item}  # a lease taken and given up
+        return copy.deepcopy({
+            "nodes": self.jumpserver.nodes, "assets": self.jumpserver.assets,
+            "accounts": self.jumpserver.accounts, "permissions": self.jumpserver.permissions,
+            "tokens": self.jumpserver.tokens, "secrets": self.secrets.secrets, "registry": registry,
+        })  # fmt: skip
 
     # ---------------------------------------------------------------- the invariants
     def assert_registered(self, cmdb_id: str = CMDB_ID, *, settled: bool = True) -> None:

@@ -44,6 +44,20 @@ INVALID = [
     {**cmdb_change(), "version": -1},
     {**cmdb_change(), "changedAt": "yesterday"},
     {key: value for key, value in cmdb_change().items() if key != "instance"},
+    # F7: integers are JSON integers, as the schema says (no coercion from booleans or strings)
+    cmdb_change(port=True),
+    {**cmdb_change(), "version": "1_000"},
+    {**cmdb_change(), "version": "17"},
+    {**cmdb_change(), "version": 2**53},  # beyond what every JSON producer represents exactly (F6)
+    # F5/F8: control characters never reach JumpServer; the reserved label as JumpServer v4 stores it
+    cmdb_change(database="billing\x00"),
+    cmdb_change(database="bill\x1fing"),
+    cmdb_change(labels={"team": "billing\x00"}),
+    cmdb_change(labels={"dbguard\x1f": "cmdb-other"}),
+    cmdb_change(labels={"dbguard\x1c": "cmdb-other"}),
+    cmdb_change(labels={"\x1edbguard": "cmdb-other"}),
+    cmdb_change(labels={"te\x85am": "x"}),
+    cmdb_change(labels={"k" * 65: "v"}),
 ]
 
 

@@ -9,7 +9,7 @@ from dbguard.cmdb.ports import OutcomeUnknown
 from dbguard.cmdb.sync import SyncOutcome
 from dbguard.errors import NameCollision, RejectedChange
 from dbguard.registry.lease import LeaseBusy
-from tests.fakes.jumpserver import PLATFORMS, ROOT_NODE, Rejected
+from tests.fakes.jumpserver import PLATFORMS, ROOT_NODE
 from tests.unit.cmdb.conftest import CMDB_ID, LEASE_SECONDS, NAME, SyncWorld
 
 
@@ -161,6 +161,21 @@ def test_a_create_whose_outcome_is_unknown_but_done_is_found_not_repeated(world:
     world.assert_registered()
 
 
+def test_a_create_refused_because_an_earlier_hung_one_landed_meanwhile_uses_that_asset(
+    world: SyncWorld, monkeypatch
+):
+    create = world.jumpserver.create_database
+
+    def landed_just_before(fields):
+        create(fields)  # the request that hung past the timeout of the attempt before
+        return create(fields)  # this attempt's own: refused by JumpServer's uniqueness rule
+
+    monkeypatch.setattr(world.jumpserver, "create_database", landed_just_before)
+    assert world.apply(version=1) is SyncOutcome.REGISTERED
+    assert len(world.jumpserver.assets) == 1
+    world.assert_registered()
+
+
 def test_a_create_whose_outcome_is_unknown_and_not_done_fails_for_a_retry(world: SyncWorld, monkeypatch):
     def timed_out_before_the_create(fields):
         raise OutcomeUnknown("JumpServer did not answer asset billing-qhb-01 (ReadTimeout); it may be done")
@@ -233,13 +248,14 @@ def test_a_rename_renames_the_asset_and_keeps_the_secret_where_it_is(world: Sync
     assert (renamed.secret_arn, renamed.current_token_id) == (first.secret_arn, first.current_token_id)
 
 
-def test_a_rename_onto_a_name_jumpserver_has_is_refused_by_jumpserver(world: SyncWorld):
+def test_a_rename_onto_a_name_another_asset_has_is_refused_before_anything_changes(world: SyncWorld):
     world.apply(version=1)
     world.add_asset("billing-qhb-02")
-    with pytest.raises(Rejected, match="unique"):
-        world.apply(version=2, name="billing-qhb-02")
-    assert world.entry().name == NAME
-    assert world.entry().last_sync_error.startswith("Rejected: name 'billing-qhb-02'")
+    before = world.snapshot()
+    with pytest.raises(NameCollision, match=r"'billing-qhb-02'.*does not manage"):
+        world.apply(version=2, name="billing-qhb-02", host="10.9.9.9")
+    assert world.snapshot() == before
+    assert world.entry().last_sync_error.startswith("NameCollision: JumpServer already has an asset named")
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,17 @@ made for what the registry holds, and no other valid token once one-time tokens 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 import pytest
 
+from dbguard.errors import RejectedChange
 from tests.fakes.tokens import ONE_TIME_SECONDS
 from tests.faults import FaultPlan, Killed, each_failure
-from tests.unit.cmdb.conftest import CMDB_ID, LEASE_SECONDS, SyncWorld
+from tests.samples import credentials_secret_arn
+from tests.unit.cmdb.conftest import CMDB_ID, LEASE_SECONDS, NAME, SyncWorld
 
 Change = dict[str, Any]
 REGISTER: Change = {"version": 1}
@@ -84,3 +88,95 @@ def test_a_retirement_failing_at_any_call_converges():
         assert_no_stray_token(world)
 
     assert each_failure(run) >= 4 * 8  # 10 calls today
+
+
+def _username_change(world: SyncWorld) -> Change:
+    world.apply(**REGISTER)
+    arn = world.credentials.add(
+        credentials_secret_arn("cmdb/other"), "someone_else", "pw-2", bound_to=CMDB_ID
+    )
+    return {"version": 2, "host": "10.9.9.9", "credentialsSecretArn": arn}
+
+
+def _onto_another_database_s_name(world: SyncWorld) -> Change:
+    world.apply(**REGISTER)
+    world.apply(version=1, id="cmdb-other", name="billing-qhb-02")
+    return {"version": 2, "name": "billing-qhb-02", "port": 6432}
+
+
+def _newcomer_on_a_renamed_database_s_name(world: SyncWorld) -> Change:
+    world.apply(**REGISTER)
+    world.apply(version=2, name="billing-qhb-renamed")
+    return {"version": 1, "id": "cmdb-other", "database": "crm"}
+
+
+def _foreign_secret_at_the_name(world: SyncWorld) -> Change:
+    world.secrets.create_raw(f"dbguard/db/{NAME}", '{"username": "app", "password": "x"}', {})
+    return REGISTER
+
+
+REFUSED: dict[str, Callable[[SyncWorld], Change]] = {
+    "new credentials of another username": _username_change,
+    "a rename onto another database's name": _onto_another_database_s_name,
+    "a newcomer on a renamed database's name": _newcomer_on_a_renamed_database_s_name,
+    "a foreign secret where the secret would go": _foreign_secret_at_the_name,
+}
+
+
+@pytest.mark.parametrize("refusal", REFUSED, ids=str)
+def test_a_refused_change_failing_at_any_call_still_changes_nothing(refusal: str):
+    """Everything that can refuse a change is read before anything is written: whichever call fails,
+    and however often the change comes back, it is refused and JumpServer, the secrets and the
+    registry stay as they were (but for the error the registry records)."""
+
+    def run(plan: FaultPlan) -> None:
+        world = SyncWorld()
+        change = REFUSED[refusal](world)
+        before = world.snapshot()
+        with suppress(Killed, Exception):  # refused, or the injected failure: the invariant is the test
+            world.apply(plan=plan, **change)
+        world.clock.advance(LEASE_SECONDS + 1)
+        with pytest.raises(RejectedChange):
+            world.apply(**change)
+        assert world.snapshot() == before, str(plan)
+
+    assert each_failure(run) >= 4 * 3
+
+
+MARKER = "Marker-Pa55word-0b7e"
+
+
+def _marked(world: SyncWorld) -> None:
+    """Every secret the change touches carries MARKER: the database account's password, and the
+    database's own secret, edited by hand into something that is no dbguard secret."""
+    world.credentials.add(
+        credentials_secret_arn("cmdb/billing-qhb-01"), "app_billing", MARKER, bound_to=CMDB_ID
+    )
+    world.apply(**REGISTER)
+    secret = world.secrets.secrets[f"dbguard/db/{NAME}"]
+    secret.values[secret.labels["AWSCURRENT"]] = f'{{"username": "app", "password": "{MARKER}"}}'
+
+
+def test_no_failure_path_lets_a_secret_value_out(capsys):
+    """Whichever call fails, and however: the logs, the registry, and every error raised (a dead
+    letter's reason is its text) hold neither MARKER nor a connection token's value."""
+    texts: list[str] = []
+    tokens: set[str] = set()
+
+    def run(plan: FaultPlan) -> None:
+        world = SyncWorld()
+        _marked(world)
+        for change in ({"version": 2, "labels": {"team": "core"}}, {"version": 3, "database": "b2"}):
+            try:
+                world.apply(plan=plan, **change)
+            except (Killed, Exception) as error:
+                texts.append(f"{type(error).__name__}: {error}")
+        texts.append(repr(world.registry.items))
+        tokens.update(token.value for token in world.jumpserver.tokens.values())
+
+    assert each_failure(run) >= 4 * 5
+    logged = capsys.readouterr().out
+    assert "SecretUnreadable" in "".join(texts)
+    for secret in (MARKER, *tokens):
+        assert secret not in logged
+        assert not any(secret in text for text in texts)

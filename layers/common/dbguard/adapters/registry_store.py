@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from dbguard.adapters import aws
 from dbguard.adapters.dynamodb import error_code, from_item, to_item
 from dbguard.registry.lease import Lease, LeaseBusy, LeaseLost
-from dbguard.registry.models import EntryStatus, RegistryEntry, RotationStateChange
+from dbguard.registry.models import EntryStatus, RegistryEntry, RotationStateChange, named
 from dbguard.registry.ports import StaleChange
 
 BY_NAME_INDEX = "byName"
@@ -58,11 +58,8 @@ class Registry:
             ExpressionAttributeValues=to_item({":name": name}),
         )
         # the index holds keys only and can lag: the table is the truth
-        for item in response["Items"]:
-            entry = self.get(from_item(item)["cmdbId"])
-            if entry is not None and entry.name == name:
-                return entry
-        return None
+        entries = (self.get(from_item(item)["cmdbId"]) for item in response["Items"])
+        return named(name, entries)
 
     def due(self, expiring_before: int | None = None) -> Iterator[RegistryEntry]:
         """Active entries with a token, soonest expiry first; all of them when no bound is given."""

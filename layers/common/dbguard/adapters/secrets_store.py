@@ -11,7 +11,14 @@ from botocore.exceptions import ClientError
 from dbguard.adapters import aws
 from dbguard.adapters.dynamodb import error_code
 from dbguard.secrets.contract import DatabaseSecret
-from dbguard.secrets.ports import CURRENT, PENDING, PREVIOUS, SecretValueNotFound, SecretVersions
+from dbguard.secrets.ports import (
+    CURRENT,
+    OWNER_TAG,
+    PENDING,
+    PREVIOUS,
+    SecretValueNotFound,
+    SecretVersions,
+)
 
 
 class DatabaseSecrets:
@@ -26,11 +33,6 @@ class DatabaseSecrets:
     def name_of(self, database_name: str) -> str:
         return f"{self._prefix}/{database_name}"
 
-    def database_name(self, secret_name: str) -> str | None:
-        """The database a secret of ours belongs to; None for a secret outside the prefix."""
-        head = f"{self._prefix}/"
-        return secret_name[len(head) :] if secret_name.startswith(head) else None
-
     def versions(self, secret_id: str) -> SecretVersions | None:
         """Which version carries which label; None when the secret does not exist."""
         try:
@@ -39,6 +41,7 @@ class DatabaseSecrets:
             if error_code(error) == "ResourceNotFoundException":
                 return None
             raise
+        tags = {tag["Key"]: tag["Value"] for tag in described.get("Tags", [])}
         labels: dict[str, str] = {}
         for version_id, stages in described.get("VersionIdsToStages", {}).items():
             for stage in stages:
@@ -50,6 +53,7 @@ class DatabaseSecrets:
             previous=labels.get(PREVIOUS),
             pending=labels.get(PENDING),
             scheduled_for_deletion="DeletedDate" in described,
+            owner=tags.get(OWNER_TAG),
         )
 
     def read(self, secret_id: str, version_id: str) -> DatabaseSecret:
@@ -59,7 +63,7 @@ class DatabaseSecrets:
             if error_code(error) == "ResourceNotFoundException":
                 raise SecretValueNotFound(f"{secret_id} has no value for version {version_id}") from None
             raise
-        return DatabaseSecret.from_secret_string(value["SecretString"])
+        return DatabaseSecret.from_secret_string(value.get("SecretString") or "", secret_id)
 
     def create_secret(self, name: str, value: DatabaseSecret, version_id: str, tags: dict[str, str]) -> str:
         """A new secret whose first version (AWSCURRENT) is `value`; returns its ARN."""

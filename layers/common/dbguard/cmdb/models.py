@@ -15,7 +15,17 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.@+=-]{0,127}$"
 MANAGED_LABEL = "dbguard"
-_LABEL = re.compile(r"^[^:,\s][^:,]{0,63}$")  # JumpServer labels are "key:value" strings
+MAX_VERSION = 2**53 - 1  # the largest integer every JSON producer represents exactly
+# how far a version may be ahead of dbguard's clock read as epoch milliseconds (cmdb/sync.py)
+VERSION_LEAD_MS = 86_400_000
+# Control characters (C0, DEL, C1) reach JumpServer as they are: a NUL in db_name is a 400 there
+# (DRF's CharField ProhibitNullCharactersValidator), in a label a 500 (PostgreSQL refuses NUL; no
+# validator before v4.10.19), so none is let through.
+_NO_CONTROL = r"[^\x00-\x1f\x7f-\x9f]"
+_TEXT = rf"^{_NO_CONTROL}+$"
+# JumpServer labels are "key:value" strings, split at the first ':' and each part 1-64 characters
+# (labels/models.py Label.name, .value max_length=64; v4.10.19 refuses ':' and ',' in either)
+_LABEL = re.compile(r"^[^:,\s\x00-\x1f\x7f-\x9f][^:,\x00-\x1f\x7f-\x9f]{0,63}$")
 
 
 class CmdbInstance(BaseModel):
@@ -43,9 +53,13 @@ class CmdbInstance(BaseModel):
         default=None, min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.:-]+$",
         description="Address JumpServer connects to (the database itself, not the proxy).",
     )  # fmt: skip
-    port: int | None = Field(default=None, ge=1, le=65535)
+    port: int | None = Field(default=None, ge=1, le=65535, strict=True)
     database: str | None = Field(
-        default=None, min_length=1, max_length=128, description="Database name (db_name in JumpServer)."
+        default=None,
+        min_length=1,
+        max_length=128,
+        pattern=_TEXT,
+        description="Database name (db_name in JumpServer); no control characters.",
     )
     environment: str | None = Field(
         default=None,
@@ -57,7 +71,7 @@ class CmdbInstance(BaseModel):
         max_length=32,
         description="Copied to the asset's labels; 'dbguard' is reserved.",
         json_schema_extra={
-            "propertyNames": {"pattern": _LABEL.pattern, "not": {"const": MANAGED_LABEL}},
+            "propertyNames": {"pattern": _LABEL.pattern, "not": {"pattern": rf"^\s*{MANAGED_LABEL}\s*$"}},
             "additionalProperties": {"type": "string", "pattern": _LABEL.pattern},
         },
     )
@@ -70,13 +84,18 @@ class CmdbInstance(BaseModel):
 
     @model_validator(mode="after")
     def _labels_fit_jumpserver(self) -> Self:
-        if MANAGED_LABEL in self.labels:
-            raise ValueError(
-                f"label {MANAGED_LABEL!r} is reserved: dbguard marks the assets it manages with it"
-            )
         for key, value in self.labels.items():
+            # JumpServer v4 strips both parts with str.strip() (common/serializers/fields.py
+            # LabelRelatedField.to_internal_value), which also removes \x1c-\x1f: "dbguard\x1f"
+            # would become dbguard's own label, so the reserved name is compared as JumpServer stores it
+            if key.strip() == MANAGED_LABEL:
+                raise ValueError(
+                    f"label {MANAGED_LABEL!r} is reserved: dbguard marks the assets it manages with it"
+                )
             if not _LABEL.match(key) or not _LABEL.match(value):
-                raise ValueError(f"label {key!r}: keys and values must be 1-64 characters without ':' or ','")
+                raise ValueError(
+                    "label keys and values must be 1-64 characters without ':', ',' or control characters"
+                )
         return self
 
 
@@ -114,8 +133,13 @@ class CmdbChange(BaseModel):
     )
     version: int = Field(
         ge=0,
-        le=2**53,
-        description="Increases with every change of the instance; older or equal ones are ignored.",
+        le=MAX_VERSION,
+        strict=True,
+        description=(
+            "Increases with every change of the instance; older or equal ones are ignored. A counter, "
+            "or a timestamp in seconds or milliseconds: at most the current time in milliseconds plus "
+            "one day (later ones are refused), so no change can put an instance out of reach."
+        ),
     )
     changed_at: datetime = Field(
         alias="changedAt", description="When the CMDB recorded the change (ISO 8601)."

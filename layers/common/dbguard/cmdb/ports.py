@@ -8,13 +8,18 @@ from typing import Protocol
 
 from dbguard.accounts import JumpServerAccount
 from dbguard.cmdb.inventory import AccountSource, DatabaseAsset, DatabaseAssetFields, DatabaseCredentials
-from dbguard.errors import DbguardError
+from dbguard.errors import DbguardError, Unretryable
 from dbguard.registry.lease import Lease
 from dbguard.registry.models import RegistryEntry
 
 
 class NotInJumpServer(DbguardError):
     """JumpServer has no such object (asset, account, token), or no longer."""
+
+
+class AlreadyExists(Unretryable):
+    """A create refused because an object of that name (or username) exists already: perhaps made by
+    an earlier request whose answer was lost, so the caller looks again before giving up."""
 
 
 class OutcomeUnknown(DbguardError):
@@ -31,6 +36,10 @@ class JumpServerInventory(Protocol):
         """The id of the node at `path` under the organisation's root, created if missing."""
         ...
 
+    def get_database(self, asset_id: str) -> DatabaseAsset | None:
+        """The asset, or None when JumpServer no longer has it."""
+        ...
+
     def find_database(self, name: str) -> DatabaseAsset | None: ...
 
     def create_database(self, fields: DatabaseAssetFields) -> DatabaseAsset: ...
@@ -40,6 +49,11 @@ class JumpServerInventory(Protocol):
     def deactivate_database(self, asset_id: str) -> None: ...
 
     def delete_database(self, asset_id: str) -> None: ...
+
+    def require_account_fits(self, asset_id: str, name: str, source: AccountSource) -> None:
+        """Reads only: RejectedChange when the asset's account `name` (a template's own name with a
+        template) has another username than `source` gives, which JumpServer cannot change."""
+        ...
 
     def ensure_account(self, asset_id: str, name: str, source: AccountSource) -> JumpServerAccount:
         """The account `name` on the asset, created or brought up to date; never duplicated."""

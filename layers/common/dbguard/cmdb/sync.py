@@ -25,21 +25,24 @@ from dbguard.cmdb.inventory import (
     DatabaseAsset,
     DatabaseAssetFields,
 )
-from dbguard.cmdb.models import MANAGED_LABEL, CmdbChange, DescribedInstance
+from dbguard.cmdb.models import MANAGED_LABEL, VERSION_LEAD_MS, CmdbChange, DescribedInstance
 from dbguard.cmdb.ports import (
     AccountCredentials,
+    AlreadyExists,
     JumpServerInventory,
     NotInJumpServer,
     OutcomeUnknown,
     SecretIssuer,
 )
 from dbguard.engines import EngineProfile
-from dbguard.errors import NameCollision, RejectedChange, describe_error
+from dbguard.errors import NameCollision, RejectedChange, SecretNotOwned
 from dbguard.observability import logger
 from dbguard.registry.lease import Lease, LeaseBusy
 from dbguard.registry.models import EntryStatus, RegistryEntry, RotationStateChange
 from dbguard.registry.ports import CmdbRegistry
-from dbguard.secrets.ports import DatabaseSecretStore
+from dbguard.secrets.ownership import owned_secret
+from dbguard.secrets.ports import DatabaseSecretStore, SecretVersions
+from dbguard.validation import describe_error
 
 # a retired database keeps no token: each was expired
 TOKENS_FORGOTTEN = RotationStateChange(
@@ -101,6 +104,7 @@ class CmdbSync:
 
     def _apply(self, change: CmdbChange) -> SyncOutcome:
         cmdb_id = change.instance.id
+        self._require_reachable_version(change)
         if self._registry.is_stale(cmdb_id, change.version):
             return SyncOutcome.IGNORED_STALE
         now = int(self._clock().timestamp())
@@ -114,12 +118,28 @@ class CmdbSync:
                 return SyncOutcome.IGNORED_STALE  # a newer change overtook this one mid-way
         return outcome
 
+    def _require_reachable_version(self, change: CmdbChange) -> None:
+        """A version beyond any millisecond timestamp of today would make every later change of the
+        instance stale, its delete included, with no way back: refused before it is recorded."""
+        now_ms = int(self._clock().timestamp() * 1000)
+        if change.version > now_ms + VERSION_LEAD_MS:
+            raise RejectedChange(
+                f"version {change.version} is ahead of the current time in milliseconds ({now_ms}) by more "
+                "than a day: use a counter or a timestamp in seconds or milliseconds"
+            )
+
     # ------------------------------------------------------------------ upsert
     def _upsert(self, change: CmdbChange, existing: RegistryEntry | None, lease: Lease) -> SyncOutcome:
         instance = change.described()
+        # Everything that can refuse the change is checked first, by reads only: a change refused
+        # changes nothing (a refusal is never half-applied and then dead-lettered).
         profile = self._profile(instance)
         source = self._account_source(instance)
-        asset = self._place_asset(instance, profile, existing)
+        found = self._find_asset(instance, existing)
+        self._require_own_secret(instance, existing)
+        if found is not None:
+            self._jumpserver.require_account_fits(found.id, self._options.account_name, source)
+        asset = self._place_asset(instance, profile, found)
         lease.renew(self._clock().timestamp())
         account = self._jumpserver.ensure_account(asset.id, self._options.account_name, source)
         self._jumpserver.ensure_permission(asset.id, account)
@@ -143,19 +163,35 @@ class CmdbSync:
             raise RejectedChange(f"engine {instance.engine!r} is not in the engine map (known: {known})")
         return profile
 
+    def _require_own_secret(self, instance: DescribedInstance, existing: RegistryEntry | None) -> None:
+        """The secret the database has, or would be given under its (new) name, is its own or none
+        (secrets/ownership.py): SecretNotOwned otherwise."""
+        recorded = existing.secret_arn if existing is not None else None
+        owned_secret(self._secrets, instance.id, recorded, instance.name)
+
+    def _find_asset(
+        self, instance: DescribedInstance, existing: RegistryEntry | None
+    ) -> DatabaseAsset | None:
+        """The database's asset, if JumpServer has one (reads only): the one the registry knows (or an
+        earlier attempt journalled before it failed: a newer change may have renamed the database
+        meanwhile, so the name would not find it), else one of its name labelled as this database's.
+        NameCollision when the name is held by any other asset."""
+        known_id = existing.asset_id if existing is not None else self._registry.journalled_asset(instance.id)
+        known = self._jumpserver.get_database(known_id) if known_id else None
+        if known_id and known is None:  # removed in JumpServer by hand (or hard-deleted): recreated
+            logger.warning("managed asset vanished; recreating", extra={"cmdb_id": instance.id})
+        named = self._jumpserver.find_database(instance.name)
+        if named is None or (known is not None and named.id == known.id):
+            return known
+        holder = named.labels.get(MANAGED_LABEL)
+        if holder == instance.id and known is None:
+            return named  # made by an earlier attempt that could not journal it: adopted by its label
+        raise NameCollision(_name_taken(instance, named, holder))
+
     def _place_asset(
-        self, instance: DescribedInstance, profile: EngineProfile, existing: RegistryEntry | None
+        self, instance: DescribedInstance, profile: EngineProfile, found: DatabaseAsset | None
     ) -> DatabaseAsset:
         fields = self._asset_fields(instance, profile)
-        # the registered asset, or one an earlier attempt created and journalled before failing
-        # (a newer change may rename the database meanwhile: the name would not find it)
-        known = existing.asset_id if existing is not None else self._registry.journalled_asset(instance.id)
-        if known is not None:
-            try:
-                return self._jumpserver.update_database(known, fields)
-            except NotInJumpServer:  # removed in JumpServer by hand (or hard-deleted): recreate
-                logger.warning("managed asset vanished; recreating", extra={"cmdb_id": instance.id})
-        found = self._managed_asset_named(instance)
         if found is not None:
             return self._jumpserver.update_database(found.id, fields)
         created = self._create_asset(instance, fields)
@@ -165,10 +201,11 @@ class CmdbSync:
     def _create_asset(self, instance: DescribedInstance, fields: DatabaseAssetFields) -> DatabaseAsset:
         try:
             return self._jumpserver.create_database(fields)
-        except OutcomeUnknown:
-            # the create may have been applied: look before anything is repeated
-            created = self._managed_asset_named(instance)
-            if created is None:
+        except (OutcomeUnknown, AlreadyExists):
+            # the create may have been applied (an answer lost, or a request that hung past the
+            # timeout landed since): look before anything is repeated
+            created = self._jumpserver.find_database(instance.name)
+            if created is None or created.labels.get(MANAGED_LABEL) != instance.id:
                 raise
             return created
 
@@ -184,18 +221,6 @@ class CmdbSync:
             protocols=[AssetProtocol(name=profile.protocol, port=instance.port)],
             labels={**instance.labels, MANAGED_LABEL: instance.id},
         )
-
-    def _managed_asset_named(self, instance: DescribedInstance) -> DatabaseAsset | None:
-        found = self._jumpserver.find_database(instance.name)
-        if found is None:
-            return None
-        if found.labels.get(MANAGED_LABEL) != instance.id:
-            raise NameCollision(
-                f"JumpServer already has an asset named {instance.name!r} (id {found.id}) that dbguard "
-                f"does not manage (no label {MANAGED_LABEL}:{instance.id}); rename one of them, or add "
-                "that label in JumpServer to hand the asset over to dbguard"
-            )
-        return found
 
     def _account_source(self, instance: DescribedInstance) -> AccountSource:
         """The database account's credentials (or the account template), checked before anything is
@@ -220,7 +245,7 @@ class CmdbSync:
         return _secret_inputs(before) != _secret_inputs(after) or not self._secret_fits(after, profile)
 
     def _secret_fits(self, entry: RegistryEntry, profile: EngineProfile) -> bool:
-        versions = self._secrets.versions(entry.secret_arn or self._secrets.name_of(entry.name))
+        versions = owned_secret(self._secrets, entry.cmdb_id, entry.secret_arn, entry.name)
         if versions is None or versions.current is None or versions.scheduled_for_deletion:
             return False  # the rotation makes (or restores) it
         secret = self._secrets.read(versions.arn, versions.current)
@@ -243,10 +268,9 @@ class CmdbSync:
         ]  # fmt: skip
         for token_id in filter(None, token_ids):
             self._jumpserver.expire_connection_token(token_id)
-        self._secrets.schedule_deletion(
-            existing.secret_arn or self._secrets.name_of(existing.name),
-            self._options.secret_recovery_window_days,
-        )
+        secret = self._own_secret_or_none(existing)
+        if secret is not None:
+            self._secrets.schedule_deletion(secret.arn, self._options.secret_recovery_window_days)
         # retired last: a retry after a failure before it finds the entry active and retires it again
         self._registry.save_rotation_state(existing.cmdb_id, TOKENS_FORGOTTEN)
         retired = existing.model_copy(
@@ -259,6 +283,13 @@ class CmdbSync:
         self._registry.save_cmdb_state(retired)
         logger.info("database retired", extra={"cmdb_id": existing.cmdb_id, "database": existing.name})
         return SyncOutcome.RETIRED
+
+    def _own_secret_or_none(self, entry: RegistryEntry) -> SecretVersions | None:
+        try:
+            return owned_secret(self._secrets, entry.cmdb_id, entry.secret_arn, entry.name)
+        except SecretNotOwned as foreign:  # never deleted: it is another database's, or not dbguard's
+            logger.warning("secret left alone", extra={"cmdb_id": entry.cmdb_id, "reason": str(foreign)})
+            return None
 
     def _retire_asset(self, asset_id: str) -> None:
         with suppress(NotInJumpServer):  # already gone: the goal is reached
@@ -291,6 +322,18 @@ def _entry(
         account=account,
         protocol=profile.protocol,
     )
+
+
+def _name_taken(instance: DescribedInstance, asset: DatabaseAsset, holder: str | None) -> str:
+    taken = f"JumpServer already has an asset named {instance.name!r} (id {asset.id})"
+    if holder is None:
+        return (
+            f"{taken} that dbguard does not manage (no label {MANAGED_LABEL}:{instance.id}); rename one of "
+            "them, or add that label in JumpServer to hand the asset over to dbguard"
+        )
+    if holder == instance.id:
+        return f"{taken}, labelled {MANAGED_LABEL}:{holder} as well as this database's own asset: remove one"
+    return f"{taken} that belongs to the database {holder}: the CMDB gives two databases one name"
 
 
 def _secret_inputs(entry: RegistryEntry) -> tuple[object, ...]:

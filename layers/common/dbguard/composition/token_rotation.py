@@ -17,14 +17,14 @@ from dbguard.adapters.registry_store import Registry
 from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.composition.jumpserver import JumpServerSettings, build_jumpserver
 from dbguard.composition.rotator import RegistrySettings, build_rotator
-from dbguard.errors import InvalidInput, describe_error
+from dbguard.errors import InvalidInput
 from dbguard.observability import logger, metrics
 from dbguard.rotation.policy import RotationPolicy, server_problems
 from dbguard.rotation.rotator import Outcome
 from dbguard.rotation.runner import RotationRunner, RunReport
 from dbguard.rotation.secrets_manager import SecretsManagerRotation
 from dbguard.snapstart import register_restore_hooks
-from dbguard.validation import describe, problems_from
+from dbguard.validation import describe, describe_error, problems_from
 
 if TYPE_CHECKING:
     from dbguard.rotation.on_demand import OnDemandRotation

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -72,3 +73,10 @@ class RegistryEntry(RotationState):
     @property
     def is_active(self) -> bool:
         return self.status is EntryStatus.ACTIVE
+
+
+def named(name: str, entries: Iterable[RegistryEntry | None]) -> RegistryEntry | None:
+    """The database called `name`: the active one, else a retired one (a name is reused after its
+    database was retired or renamed, and a retired entry keeps its name)."""
+    matching = [entry for entry in entries if entry is not None and entry.name == name]
+    return next((entry for entry in matching if entry.is_active), next(iter(matching), None))

@@ -26,7 +26,9 @@ class RotationRegistry(Protocol):
         """The entry, or None when the database was never registered."""
         ...
 
-    def by_name(self, name: str) -> RegistryEntry | None: ...
+    def by_name(self, name: str) -> RegistryEntry | None:
+        """The database called `name`: the active one if there is one, else a retired one."""
+        ...
 
     def due(self, expiring_before: int | None = None) -> Iterator[RegistryEntry]:
         """Active entries with a token, soonest expiry first; all of them when no bound is given."""

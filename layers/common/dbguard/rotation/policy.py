@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from dbguard.errors import describe_error
 from dbguard.observability import logger
+from dbguard.validation import describe_error
 
 SECRETS_MANAGER_MIN_INTERVAL = 600
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")

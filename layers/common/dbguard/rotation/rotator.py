@@ -48,13 +48,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from dbguard.errors import describe_error
 from dbguard.observability import logger
 from dbguard.registry.lease import Lease, LeaseBusy
 from dbguard.registry.models import RegistryEntry, RotationStateChange
 from dbguard.registry.ports import RotationRegistry
 from dbguard.rotation.ports import ConnectionTokens, IssuedToken, PermissionMissing
-from dbguard.secrets.ports import DatabaseSecretStore, SecretShaper, SecretValueNotFound, SecretVersions
+from dbguard.secrets.ownership import owned_secret
+from dbguard.secrets.ports import (
+    OWNER_TAG,
+    DatabaseSecretStore,
+    SecretShaper,
+    SecretValueNotFound,
+    SecretVersions,
+)
+from dbguard.validation import describe_error
 
 
 class Outcome(StrEnum):
@@ -271,11 +278,12 @@ class Rotator:
     def _first_secret(
         self, entry: RegistryEntry, token: IssuedToken, lease: Lease, *, releasing: bool
     ) -> RotationResult:
+        name = self._secrets.name_of(entry.name)
         try:
-            tags = {"app": "dbguard", "dbguard:cmdb-id": entry.cmdb_id}
-            self._secrets.create_secret(
-                self._secrets.name_of(entry.name), self._shape(entry, token), str(uuid.uuid4()), tags
-            )
+            # journalled first: a later run (after a rename, too) looks for the secret where it was made
+            self._registry.save_rotation_state(entry.cmdb_id, RotationStateChange(secret_arn=name))
+            tags = {"app": "dbguard", OWNER_TAG: entry.cmdb_id}
+            self._secrets.create_secret(name, self._shape(entry, token), str(uuid.uuid4()), tags)
         except Exception:
             self._abandon(entry, token.id)  # keeps the token if the secret was created after all
             raise
@@ -413,7 +421,9 @@ class Rotator:
             return None
 
     def _versions(self, entry: RegistryEntry) -> SecretVersions | None:
-        versions = self._secrets.versions(entry.secret_arn or self._secrets.name_of(entry.name))
+        """The labels of the database's own secret; None before it has one; SecretNotOwned when the
+        secret where it should be belongs to another database or to someone else (never touched)."""
+        versions = owned_secret(self._secrets, entry.cmdb_id, entry.secret_arn, entry.name)
         if versions is not None and versions.scheduled_for_deletion:  # a database that came back
             self._secrets.restore(versions.arn)
             versions = self._secrets.versions(versions.arn)

@@ -11,9 +11,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from dbguard.errors import InvalidInput
+from dbguard.registry.models import RegistryEntry
 from dbguard.registry.ports import RotationRegistry
 from dbguard.rotation.rotator import Rotator
-from dbguard.secrets.ports import DatabaseSecretStore
+from dbguard.secrets.ownership import owned_secret
+from dbguard.secrets.ports import DatabaseSecretStore, SecretVersions
 
 
 class RotationStep(BaseModel):
@@ -35,9 +37,9 @@ class SecretsManagerRotation:
         versions = self._secrets.versions(step.secret_id)
         if versions is None:
             raise InvalidInput(f"secret {step.secret_id} does not exist")
-        database = self._secrets.database_name(versions.name)
-        entry = self._registry.by_name(database) if database else None
-        if entry is None or not entry.is_active:
+        # by the owner the secret names, not by its name: a renamed database keeps its secret's name
+        entry = self._registry.get(versions.owner) if versions.owner else None
+        if entry is None or not entry.is_active or not self._is_its_secret(entry, versions):
             raise InvalidInput(f"secret {versions.name} does not belong to an active dbguard database")
         if step.step == "createSecret":
             self._rotator.create_pending(entry, step.version_id)
@@ -45,3 +47,7 @@ class SecretsManagerRotation:
             self._rotator.test_pending(entry, step.version_id)
         elif step.step == "finishSecret":
             self._rotator.finish(entry, step.version_id)
+
+    def _is_its_secret(self, entry: RegistryEntry, versions: SecretVersions) -> bool:
+        owned = owned_secret(self._secrets, entry.cmdb_id, entry.secret_arn, entry.name)
+        return owned is not None and owned.arn == versions.arn

@@ -11,10 +11,11 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_serializer
 
 from dbguard.engines import EngineProfile
-from dbguard.errors import ConfigurationError
+from dbguard.errors import ConfigurationError, SecretUnreadable
+from dbguard.validation import describe
 
 if TYPE_CHECKING:
     from dbguard.registry.models import RegistryEntry
@@ -45,8 +46,15 @@ class DatabaseSecret(BaseModel):
         return json.dumps(document)
 
     @classmethod
-    def from_secret_string(cls, text: str) -> DatabaseSecret:
-        return cls.model_validate_json(text)
+    def from_secret_string(cls, text: str, secret_id: str) -> DatabaseSecret:
+        """The value as dbguard wrote it; SecretUnreadable naming the fields (never the value, which
+        holds a password) when it is not."""
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as error:
+            raise SecretUnreadable(
+                f"{secret_id} does not hold a dbguard database secret ({describe(error)})"
+            ) from None
 
 
 class ProxyEndpoint(BaseModel):

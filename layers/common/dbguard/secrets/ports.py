@@ -16,6 +16,8 @@ from dbguard.rotation.ports import IssuedToken
 from dbguard.secrets.contract import DatabaseSecret
 
 CURRENT, PREVIOUS, PENDING = "AWSCURRENT", "AWSPREVIOUS", "AWSPENDING"
+# the tag naming the database (CMDB id) a secret belongs to, for its whole life (secrets/ownership.py)
+OWNER_TAG = "dbguard:cmdb-id"
 
 
 class SecretValueNotFound(LookupError):
@@ -33,14 +35,11 @@ class SecretVersions:
     previous: str | None
     pending: str | None
     scheduled_for_deletion: bool
+    owner: str | None  # the OWNER_TAG's value: the CMDB id of the database it belongs to
 
 
 class DatabaseSecretStore(Protocol):
     def name_of(self, database_name: str) -> str: ...
-
-    def database_name(self, secret_name: str) -> str | None:
-        """The database a secret of ours belongs to; None for a secret outside the prefix."""
-        ...
 
     def versions(self, secret_id: str) -> SecretVersions | None:
         """Which version carries which label; None when the secret does not exist."""

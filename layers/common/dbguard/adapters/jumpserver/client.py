@@ -16,6 +16,7 @@ from typing import Any
 
 from dbguard.accounts import JumpServerAccount
 from dbguard.adapters.jumpserver.errors import (
+    JumpServerConflict,
     JumpServerNotFound,
     JumpServerRejected,
     JumpServerUnavailable,
@@ -24,7 +25,7 @@ from dbguard.adapters.jumpserver.errors import (
 from dbguard.adapters.jumpserver.models import ConnectionToken, JumpServerDatabaseAsset
 from dbguard.adapters.jumpserver.transport import Transport
 from dbguard.cmdb.inventory import AccountSource, AccountTemplate, DatabaseAsset, DatabaseAssetFields
-from dbguard.errors import ConfigurationError
+from dbguard.errors import ConfigurationError, RejectedChange
 from dbguard.rotation.ports import IssuedToken
 
 PAGE_SIZE = 500  # below both versions' maximum (v3 10000, v4 1000)
@@ -122,6 +123,18 @@ class JumpServerClient:
         return self._nodes[path]
 
     # ------------------------------------------------------------------ database assets
+    def get_database(self, asset_id: str) -> DatabaseAsset | None:
+        """The asset, or None when JumpServer no longer has it (deleted by hand, or hard-deleted)."""
+        if not _is_uuid(asset_id):
+            return None  # v4 answers a malformed id with a 500
+        try:
+            found = self._http.request(
+                "GET", f"/api/v1/assets/databases/{asset_id}/", what=f"asset {asset_id}"
+            )
+        except JumpServerNotFound:
+            return None
+        return JumpServerDatabaseAsset.model_validate(found)
+
     def find_database(self, name: str) -> DatabaseAsset | None:
         for asset in self._pages("/api/v1/assets/databases/", {"name": name}, f"asset {name}"):
             if asset["name"] == name:
@@ -159,28 +172,50 @@ class JumpServerClient:
         template's name; its secret is the template's business."""
         secret: str | None = None
         if isinstance(source, AccountTemplate):
-            name, username = self._template(source.id)
             given: dict[str, Any] = {"template": source.id}
         else:
-            username, secret = source.username, source.password.get_secret_value()
-            given = {"username": username, "secret_type": "password", "secret": secret}
-        existing = self._account_named(asset_id, name)
+            secret = source.password.get_secret_value()
+            given = {"username": source.username, "secret_type": "password", "secret": secret}
+        name, existing = self._fitting_account(asset_id, name, source)
         if existing is None:
             body = {"asset": asset_id, "name": name, "privileged": False, "on_invalid": "error", **given}
-            return _account(
-                self._http.request("POST", "/api/v1/accounts/accounts/", json=body, what=f"account {name}")
-            )
-        if username and existing["username"] != username:
-            raise JumpServerRejected(
-                f"account {name} on asset {asset_id} has another user name than the credentials give; "
-                "JumpServer cannot change it: delete the account in JumpServer and redrive the change"
-            )
+            try:
+                return _account(
+                    self._http.request(
+                        "POST", "/api/v1/accounts/accounts/", json=body, what=f"account {name}"
+                    )
+                )
+            except JumpServerConflict:  # made by a request whose answer was lost, or a username taken
+                name, existing = self._fitting_account(asset_id, name, source)
+                if existing is None:
+                    raise
         if secret is not None:
             self._http.request(
                 "PATCH", f"/api/v1/accounts/accounts/{existing['id']}/", json={"secret": secret},
                 what=f"account {name}",
             )  # fmt: skip
         return _account(existing)
+
+    def require_account_fits(self, asset_id: str, name: str, source: AccountSource) -> None:
+        """Refuse (RejectedChange) credentials whose username differs from the account's: JumpServer
+        never changes an account's username (accounts/serializers/account/account.py). Reads only."""
+        self._fitting_account(asset_id, name, source)
+
+    def _fitting_account(
+        self, asset_id: str, name: str, source: AccountSource
+    ) -> tuple[str, dict[str, Any] | None]:
+        """The account's name (a template's own) and the account of that name on the asset, if any."""
+        if isinstance(source, AccountTemplate):
+            name, username = self._template(source.id)
+        else:
+            username = source.username
+        existing = self._account_named(asset_id, name)
+        if existing is not None and username and existing["username"] != username:
+            raise RejectedChange(
+                f"account {name} on asset {asset_id} has another user name than the credentials give; "
+                "JumpServer cannot change it: delete the account in JumpServer and redrive the change"
+            )
+        return name, existing
 
     def _account_named(self, asset_id: str, name: str) -> dict[str, Any] | None:
         # v3 has no `name` filter (it is ignored), so filter here
@@ -217,14 +252,21 @@ class JumpServerClient:
             "nodes": [], "accounts": ["@SPEC", username], "protocols": ["all"], "actions": ["connect"],
             "is_active": True,
         }  # fmt: skip
-        found = next(
-            (p for p in self._pages(PERMISSIONS, {"name": name}, f"permission {name}") if p["name"] == name),
-            None,
-        )
+        found = self._permission_named(name)
         if found is None:
-            self._http.request("POST", PERMISSIONS, json=body, what=name)
-        elif not _grants(found, body):
+            try:
+                self._http.request("POST", PERMISSIONS, json=body, what=name)
+                return
+            except JumpServerConflict:  # made by a request whose answer was lost
+                found = self._permission_named(name)
+                if found is None:
+                    raise
+        if not _grants(found, body):
             self._http.request("PATCH", f"{PERMISSIONS}{found['id']}/", json=body, what=name)
+
+    def _permission_named(self, name: str) -> dict[str, Any] | None:
+        pages = self._pages(PERMISSIONS, {"name": name}, f"permission {name}")
+        return next((permission for permission in pages if permission["name"] == name), None)
 
     def _username_of(self, asset_id: str, account: JumpServerAccount) -> str:
         accounts = self._pages("/api/v1/accounts/accounts/", {"asset": asset_id}, "accounts")

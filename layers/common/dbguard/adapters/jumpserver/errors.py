@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dbguard.cmdb.ports import NotInJumpServer, OutcomeUnknown
-from dbguard.errors import DbguardError
+from dbguard.cmdb.ports import AlreadyExists, NotInJumpServer, OutcomeUnknown
+from dbguard.errors import DbguardError, Unretryable
 from dbguard.rotation.ports import PermissionMissing
 
 
@@ -31,8 +31,13 @@ class JumpServerNotFound(JumpServerError, NotInJumpServer):
     """404: the object does not exist (or, for tokens, is expired or not the caller's)."""
 
 
-class JumpServerRejected(JumpServerError):
+class JumpServerRejected(JumpServerError, Unretryable):
     """400 and other refusals of the request itself: repeating it will not help."""
+
+
+class JumpServerConflict(JumpServerRejected, AlreadyExists):
+    """400 from a uniqueness rule ("This field must be unique.", "Account already exists", "... must
+    make a unique set"): the object exists, made by someone else or by a request whose answer was lost."""
 
 
 class JumpServerPermissionMissing(JumpServerRejected, PermissionMissing):
@@ -77,7 +82,15 @@ def error_from_response(status: int, body: Any, what: str) -> JumpServerError:
         return JumpServerPermissionMissing(message, status=status, code=code)
     if status >= 500:
         return JumpServerUnavailable(message, status=status, code=code)
+    if status == 400 and _UNIQUENESS.search(message):
+        return JumpServerConflict(message, status=status, code=code, fields=fields)
     return JumpServerRejected(message, status=status, code=code, fields=fields)
+
+
+# DRF's and JumpServer's uniqueness messages, English (the client asks for it) at v3.10.23-v4.10.19:
+# "This field must be unique." (v4.10.19: "Field must be unique"), "Account already exists...",
+# "The fields ... must make a unique set."
+_UNIQUENESS = re.compile(r"must be unique|already exists|unique set", re.IGNORECASE)
 
 
 def _parse(body: Any) -> tuple[str | None, str | None, dict[str, list[str]]]:
