@@ -52,8 +52,10 @@ lint: venv ## ruff lint and format check
 	$(BIN)/ruff format --check .
 
 .PHONY: typecheck
-typecheck: venv ## mypy, strict on the shared package (pyproject.toml [tool.mypy])
+typecheck: venv ## mypy, strict on the shared package and on each handler (pyproject.toml [tool.mypy])
 	$(BIN)/mypy
+	@# one run per handler: each is a module named `app`, which mypy refuses to see twice in one run
+	@for handler in functions/*/app.py; do echo "mypy $$handler"; $(BIN)/mypy $$handler || exit 1; done
 
 .PHONY: pytest
 pytest: venv ## the test suite (unit, contract and integration)

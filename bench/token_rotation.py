@@ -33,11 +33,11 @@ from dbguard.adapters.jumpserver.transport import Transport
 from dbguard.adapters.registry_store import Registry
 from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.composition.rotator import RegistrySettings, build_rotator
-from dbguard.composition.token_rotation import databases_at_once
 from dbguard.observability import logger
 from dbguard.registry.models import EntryStatus, RegistryEntry
-from dbguard.rotation.rotator import Outcome
-from dbguard.rotation.runner import RotationRunner, RunReport
+from dbguard.rotation.policy import databases_at_once
+from dbguard.services.rotation_runner import RotationRunner, RunReport
+from dbguard.services.rotator import Outcome
 from dbguard_local.atomic import atomic_mock_aws
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.resources import create_data_resources

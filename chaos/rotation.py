@@ -106,8 +106,9 @@ class Chaos:
         from dbguard.adapters.secrets_store import DatabaseSecrets
         from dbguard.composition.jumpserver import build_jumpserver
         from dbguard.composition.rotator import build_rotator
-        from dbguard.composition.token_rotation import TokenRotationSettings, databases_at_once
-        from dbguard.rotation.runner import RotationRunner
+        from dbguard.composition.token_rotation import TokenRotationSettings
+        from dbguard.rotation.policy import databases_at_once
+        from dbguard.services.rotation_runner import RotationRunner
 
         self.world, self.progress = world, progress
         settings = TokenRotationSettings.load()  # the function's environment, as it read it

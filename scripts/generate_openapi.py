@@ -22,12 +22,12 @@ sys.path[:0] = [str(REPO_ROOT / "layers" / "common")]
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response  # noqa: E402
 from aws_lambda_powertools.event_handler.openapi.params import Path as PathParameter  # noqa: E402
 
+from dbguard.audit.answers import IngestAnswer, IngestBatchAnswer  # noqa: E402
 from dbguard.audit.filters import EventFilters  # noqa: E402
-from dbguard.audit.ingest import IngestAnswer, IngestBatchAnswer  # noqa: E402
 from dbguard.audit.keys import EVENT_ID_PATTERN  # noqa: E402
 from dbguard.audit.limits import MAX_EVENTS_PER_REQUEST, MAX_NESTING_DEPTH  # noqa: E402
 from dbguard.audit.models import AuditEvent  # noqa: E402
-from dbguard.audit.query import EventPage, StoredEvent  # noqa: E402
+from dbguard.audit.stored import EventPage, StoredEvent  # noqa: E402
 from dbguard.http_openapi import ERROR_RESPONSES, query_parameters  # noqa: E402
 
 TARGET = REPO_ROOT / "docs" / "openapi.json"

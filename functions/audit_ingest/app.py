@@ -12,7 +12,6 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dbguard.audit.ingest import answer_to, ingest_events
 from dbguard.audit.parsing import parse_body
 from dbguard.composition.audit_ingest import compose
 from dbguard.http_api import ProxyAnswer, ProxyEvent, answer_route, json_response, request_body
@@ -23,15 +22,16 @@ audit = compose()
 
 def post_events(event: ProxyEvent) -> ProxyAnswer:
     parsed = parse_body(request_body(event), audit.max_request_bytes)
-    results = ingest_events(parsed.events, audit.ingest, time.time_ns() // 1_000_000)
-    stored = sum(not result.duplicate for result in results)
-    metrics.add_metric(name="EventsStored", unit=MetricUnit.Count, value=stored)
-    metrics.add_metric(name="EventsDuplicate", unit=MetricUnit.Count, value=len(results) - stored)
-    direct = sum(result.direct and not result.duplicate for result in results)
-    metrics.add_metric(name="DirectConnections", unit=MetricUnit.Count, value=direct)
-    logger.info("audit events accepted", extra={"stored": stored, "ids": [result.id for result in results]})
-    status = HTTPStatus.CREATED if stored else HTTPStatus.OK
-    return json_response(status, answer_to(results, parsed.is_batch))
+    outcome = audit.ingest.accept(parsed, time.time_ns() // 1_000_000)
+    metrics.add_metric(name="EventsStored", unit=MetricUnit.Count, value=outcome.stored)
+    metrics.add_metric(
+        name="EventsDuplicate", unit=MetricUnit.Count, value=len(outcome.results) - outcome.stored
+    )
+    metrics.add_metric(name="DirectConnections", unit=MetricUnit.Count, value=outcome.direct_stored)
+    ids = [result.id for result in outcome.results]
+    logger.info("audit events accepted", extra={"stored": outcome.stored, "ids": ids})
+    status = HTTPStatus.CREATED if outcome.stored else HTTPStatus.OK
+    return json_response(status, outcome.answer())
 
 
 ROUTES = {("POST", "/audit/events"): post_events}

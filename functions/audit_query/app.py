@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dbguard.audit.filters import EventFilters
-from dbguard.audit.query import EventPage
+from dbguard.audit.stored import EventPage
 from dbguard.composition.audit_query import compose
 from dbguard.http_api import (
     ProxyAnswer,

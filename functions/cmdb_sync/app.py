@@ -8,6 +8,8 @@ receives, moves it to the DLQ.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -36,7 +38,7 @@ class ChangeDeferred(Exception):
     """Not started: the invocation's time is nearly up."""
 
 
-def handle_record(record: dict, lambda_context: LambdaContext | None = None) -> None:
+def handle_record(record: dict[str, Any], lambda_context: LambdaContext | None = None) -> None:
     if lambda_context is not None and lambda_context.get_remaining_time_in_millis() < DEADLINE_MARGIN_MS:
         metrics.add_metric(name="ChangesDeferred", unit=MetricUnit.Count, value=1)
         raise ChangeDeferred(f"message {record['messageId']} not started: the invocation's time is nearly up")
@@ -57,7 +59,7 @@ def handle_record(record: dict, lambda_context: LambdaContext | None = None) -> 
     )
 
 
-def _reject(record: dict, reason: str) -> None:
+def _reject(record: dict[str, Any], reason: str) -> None:
     parts.dead_letters.send(record["body"], reason, record["messageId"])
     metrics.add_metric(name="ChangesRejected", unit=MetricUnit.Count, value=1)
     logger.error(
@@ -68,7 +70,7 @@ def _reject(record: dict, reason: str) -> None:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The partial batch response by hand, not Powertools' BatchProcessor: importing that utility
     # (asyncio, its event data classes, its parser models once pydantic is loaded) costs every cold
     # start tens of milliseconds. A batch whose every change failed is still a partial response: SQS

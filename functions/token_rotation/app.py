@@ -11,10 +11,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dbguard.composition.token_rotation import ColdStart, parse
+from dbguard.composition.token_rotation import ColdStart
+from dbguard.deployment import CustomResourceRequest
 from dbguard.errors import InvalidInput
 from dbguard.observability import logger, metrics, tracer
-from dbguard.rotation.secrets_manager import RotationStep
+from dbguard.rotation.steps import RotationStep
+from dbguard.validation import parse_event
 
 cold_start = ColdStart.attempt()  # never raises: CloudFormation must get an answer all the same
 
@@ -24,21 +26,23 @@ cold_start = ColdStart.attempt()  # never raises: CloudFormation must get an ans
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
     if "RequestType" in event:
-        cold_start.answer_settings_check(event)
+        cold_start.settings_check().answer(
+            parse_event(CustomResourceRequest, event, "CloudFormation request")
+        )
         return None
     rotation = cold_start.parts()  # raises what stopped the cold start
     if "Step" in event:
-        step = parse(RotationStep, event, "Secrets Manager rotation step")
+        step = parse_event(RotationStep, event, "Secrets Manager rotation step")
         logger.info("Secrets Manager rotation step", extra={"step": step.step, "secret_id": step.secret_id})
         rotation.secrets_manager_rotation.run(step)
         return None
     if "rotate" in event:
         from dbguard.rotation.on_demand import OnDemandRotation  # operators' invokes only (cold start)
 
-        request = parse(OnDemandRotation, event, "on-demand rotation request")
-        return rotation.rotate_named(request, context.get_remaining_time_in_millis)
+        request = parse_event(OnDemandRotation, event, "on-demand rotation request")
+        return rotation.runner.run_named(request, context.get_remaining_time_in_millis)
     if event.get("detail-type") == "Scheduled Event":
-        return rotation.rotate_due(context.get_remaining_time_in_millis)
+        return rotation.runner.run_due(context.get_remaining_time_in_millis)
     raise InvalidInput(
         'unrecognised event: expected a scheduled EventBridge event, {"rotate": [...] | "all"}, '
         "a Secrets Manager rotation step or a CloudFormation custom resource request"

@@ -17,7 +17,6 @@ import copy
 import uuid
 from dataclasses import dataclass, field
 
-from dbguard.accounts import JumpServerAccount
 from dbguard.cmdb.inventory import (
     AccountSource,
     AccountTemplate,
@@ -25,9 +24,8 @@ from dbguard.cmdb.inventory import (
     DatabaseAsset,
     DatabaseAssetFields,
 )
-from dbguard.cmdb.ports import AlreadyExists, NotInJumpServer
 from dbguard.errors import ConfigurationError, RejectedChange, Unretryable
-from dbguard.rotation.ports import PermissionMissing
+from dbguard.jumpserver import AlreadyExists, JumpServerAccount, NotInJumpServer, PermissionMissing
 from tests.fakes.clock import FakeClock
 from tests.fakes.tokens import FakeConnectionTokens, FakeToken
 

@@ -12,8 +12,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from dbguard.engines import DEFAULT_ENGINES
+from dbguard.jumpserver import IssuedToken
 from dbguard.registry.models import RegistryEntry
-from dbguard.rotation.ports import IssuedToken
 from dbguard.secrets.contract import DatabaseSecret, ProxyEndpoint, shape_secret
 from dbguard.secrets.ports import CURRENT, OWNER_TAG, PENDING, PREVIOUS, SecretValueNotFound, SecretVersions
 

@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 
 from pydantic import SecretStr
 
-from dbguard.accounts import JumpServerAccount
-from dbguard.rotation.ports import IssuedToken, PermissionMissing
+from dbguard.jumpserver import IssuedToken, JumpServerAccount, PermissionMissing
 from tests.fakes.clock import FakeClock
 
 ONE_TIME_SECONDS = 300

@@ -7,11 +7,13 @@ field and the rule broken, never the value. Also the list types settings read fr
 from __future__ import annotations
 
 from ipaddress import IPv4Network, IPv6Network, ip_network
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BeforeValidator, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 
-from dbguard.errors import Problem
+from dbguard.errors import InvalidInput, Problem
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def field_path(location: tuple[str | int, ...]) -> str:
@@ -35,6 +37,15 @@ def problems_from(error: ValidationError) -> list[Problem]:
 def describe(error: ValidationError) -> str:
     """A one-line, value-free summary for logs and exception text."""
     return "; ".join(f"{p.field}: {p.message}" for p in problems_from(error))
+
+
+def parse_event(model: type[Model], event: dict[str, Any], what: str) -> Model:
+    """A Lambda event (or part of one) as `model`, or InvalidInput naming the fields wrong (never
+    their values)."""
+    try:
+        return model.model_validate(event)
+    except ValidationError as error:
+        raise InvalidInput(f"invalid {what}: {describe(error)}", problems_from(error)) from None
 
 
 def describe_error(error: Exception) -> str:

@@ -23,8 +23,8 @@ from dbguard.adapters.jumpserver.errors import (
 )
 from dbguard.adapters.jumpserver.transport import RequestBudget, Transport
 from dbguard.cmdb.inventory import AccountTemplate, AssetProtocol, DatabaseAssetFields, DatabaseCredentials
-from dbguard.cmdb.ports import AlreadyExists
 from dbguard.errors import Unretryable
+from dbguard.jumpserver import AlreadyExists
 from tests.conftest import JMS_PRIVATE_TOKEN
 
 DATABASES = "/api/v1/assets/databases/"

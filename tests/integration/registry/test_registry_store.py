@@ -7,8 +7,8 @@ import boto3
 import pytest
 from pydantic import ValidationError
 
-from dbguard.accounts import JumpServerAccount
 from dbguard.adapters.registry_store import Registry
+from dbguard.jumpserver import JumpServerAccount
 from dbguard.registry.lease import LeaseBusy, LeaseLost
 from dbguard.registry.models import EntryStatus, RegistryEntry, RotationStateChange
 from dbguard.registry.ports import StaleChange

@@ -24,11 +24,12 @@ from dbguard.adapters.cmdb_credentials import CredentialsReader
 from dbguard.adapters.registry_store import Registry
 from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.cmdb.models import CmdbChange
-from dbguard.cmdb.sync import CmdbSync, SyncOptions
 from dbguard.composition.jumpserver import build_jumpserver
 from dbguard.composition.rotator import build_rotator
 from dbguard.composition.token_rotation import TokenRotationSettings
-from dbguard.rotation.secrets_manager import RotationStep, SecretsManagerRotation
+from dbguard.rotation.steps import RotationStep
+from dbguard.services.cmdb_sync import CmdbSync, SyncOptions
+from dbguard.services.secrets_manager_rotation import SecretsManagerRotation
 from tests.faults import FaultPlan, Faulty, Killed, each_failure
 from tests.samples import cmdb_change, credentials_secret_arn
 from tests.world import template_parameters, world  # noqa: F401 - fixtures

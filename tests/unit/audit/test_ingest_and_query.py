@@ -10,11 +10,11 @@ import pytest
 from dbguard.audit.cursor import CursorCodec
 from dbguard.audit.direct import DirectConnectionRules
 from dbguard.audit.filters import EventFilters, QueryPlan
-from dbguard.audit.ingest import Ingest, answer_to, ingest_events
 from dbguard.audit.parsing import parse_body
 from dbguard.audit.ports import IndexPage
-from dbguard.audit.query import AuditSearch
 from dbguard.errors import InvalidQuery, StorageUnavailable
+from dbguard.services.audit_ingest import Ingest, IngestOutcome
+from dbguard.services.audit_query import AuditSearch
 from tests.samples import body_of, connection_event, ddl_event, direct_connection_event
 
 RULES = DirectConnectionRules.of([ip_network("10.1.2.50/32")], [], ["connection attempt"])
@@ -58,9 +58,7 @@ class Bus:
 
 def store(table: MemoryTable, bus: Bus, *documents: dict):
     parsed = parse_body(body_of(list(documents)), 1 << 20)
-    return parsed, ingest_events(
-        parsed.events, Ingest(table, bus, RULES, retention_days=0), 1_785_000_000_000
-    )
+    return parsed, Ingest(table, bus, RULES, retention_days=0).store(parsed.events, 1_785_000_000_000)
 
 
 def test_each_event_is_stored_once_and_a_new_direct_connection_announced_once():
@@ -73,7 +71,7 @@ def test_each_event_is_stored_once_and_a_new_direct_connection_announced_once():
     assert again[0].duplicate
     assert bus.announced == [parsed.events[0].id]  # the retry announced nothing
     first_id, second_id = parsed.events[0].id, parsed.events[1].id
-    assert answer_to(first, is_batch=True) == {
+    assert IngestOutcome(first, is_batch=True).answer() == {
         "results": [
             {"id": first_id, "duplicate": False},
             {"id": second_id, "duplicate": False},
@@ -82,7 +80,7 @@ def test_each_event_is_stored_once_and_a_new_direct_connection_announced_once():
         "stored": 2,
         "duplicates": 1,
     }
-    assert answer_to(again, is_batch=False) == {"id": first_id, "duplicate": True}
+    assert IngestOutcome(again, is_batch=False).answer() == {"id": first_id, "duplicate": True}
 
 
 def test_a_failed_write_is_raised_after_the_stored_direct_connections_are_announced():

@@ -11,11 +11,11 @@ import pytest
 
 from dbguard.cmdb.inventory import AssetProtocol, DatabaseAssetFields
 from dbguard.cmdb.models import CmdbChange
-from dbguard.cmdb.sync import CmdbSync, SyncOptions, SyncOutcome
 from dbguard.engines import DEFAULT_ENGINES
 from dbguard.registry.models import RegistryEntry
-from dbguard.rotation.rotator import Rotator
 from dbguard.secrets.contract import DatabaseSecret
+from dbguard.services.cmdb_sync import CmdbSync, SyncOptions, SyncOutcome
+from dbguard.services.rotator import Rotator
 from tests.fakes.clock import FakeClock
 from tests.fakes.credentials import FakeCredentials
 from tests.fakes.jumpserver import PLATFORMS, FakeJumpServer
@@ -117,7 +117,7 @@ class SyncWorld:
         """One active asset, account and permission for the database, as the registry records them,
         and a secret whose current token JumpServer accepts, made for what the registry holds.
         Unless `settled`, the registry may still journal that token as pending: a rotation stopped
-        after it promoted the token, and the next one settles it first (rotation/rotator.py)."""
+        after it promoted the token, and the next one settles it first (services/rotator.py)."""
         entry = self.entry(cmdb_id)
         assert entry.is_active
         assert [a.id for a in self.jumpserver.labelled(cmdb_id)] == [entry.asset_id]

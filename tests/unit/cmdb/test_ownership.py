@@ -11,12 +11,13 @@ import json
 
 import pytest
 
-from dbguard.cmdb.ports import OutcomeUnknown
-from dbguard.cmdb.sync import SyncOutcome
 from dbguard.errors import NameCollision, RejectedChange, SecretNotOwned, SecretUnreadable, Unretryable
-from dbguard.rotation.runner import RotationRunner
-from dbguard.rotation.secrets_manager import RotationStep, SecretsManagerRotation
+from dbguard.jumpserver import OutcomeUnknown
+from dbguard.rotation.steps import RotationStep
 from dbguard.secrets.ports import OWNER_TAG
+from dbguard.services.cmdb_sync import SyncOutcome
+from dbguard.services.rotation_runner import RotationRunner
+from dbguard.services.secrets_manager_rotation import SecretsManagerRotation
 from tests.fakes.jumpserver import Rejected
 from tests.samples import credentials_secret_arn
 from tests.unit.cmdb.conftest import CMDB_ID, NAME, SyncWorld

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from dbguard.cmdb.ports import OutcomeUnknown
-from dbguard.cmdb.sync import SyncOutcome
 from dbguard.errors import NameCollision, RejectedChange
+from dbguard.jumpserver import OutcomeUnknown
 from dbguard.registry.lease import LeaseBusy
+from dbguard.services.cmdb_sync import SyncOutcome
 from tests.fakes.jumpserver import PLATFORMS, ROOT_NODE
 from tests.unit.cmdb.conftest import CMDB_ID, LEASE_SECONDS, NAME, SyncWorld
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from dbguard.accounts import JumpServerAccount
+from dbguard.jumpserver import JumpServerAccount
 from dbguard.registry.models import EntryStatus, RegistryEntry
-from dbguard.rotation.rotator import Rotator
+from dbguard.services.rotator import Rotator
 from tests.fakes import FakeClock, FakeConnectionTokens, FakeRegistry, FakeSecrets
 from tests.fakes.secrets import shape
 from tests.fakes.tokens import ONE_TIME_SECONDS

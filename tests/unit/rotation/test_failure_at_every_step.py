@@ -15,7 +15,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from dbguard.rotation.secrets_manager import RotationStep, SecretsManagerRotation
+from dbguard.rotation.steps import RotationStep
+from dbguard.services.secrets_manager_rotation import SecretsManagerRotation
 from tests.faults import FaultPlan, Killed, each_failure
 from tests.unit.rotation.conftest import DATABASE, LEASE_SECONDS, Rig
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from dbguard.registry.models import EntryStatus
-from dbguard.rotation.rotator import Outcome, TokenRejected
 from dbguard.secrets.ports import SecretValueNotFound
+from dbguard.services.rotator import Outcome, TokenRejected
 from tests.fakes.tokens import REUSABLE_SECONDS
 from tests.faults import Killed
 from tests.unit.rotation.conftest import DATABASE, LEASE_SECONDS, CallLog, FailOn, Rig

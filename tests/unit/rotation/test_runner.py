@@ -8,8 +8,8 @@ from collections.abc import Callable
 from types import SimpleNamespace
 
 from dbguard.registry.models import EntryStatus, RotationStateChange
-from dbguard.rotation.rotator import Outcome
-from dbguard.rotation.runner import RotationRunner
+from dbguard.services.rotation_runner import RotationRunner
+from dbguard.services.rotator import Outcome
 from tests.fakes.tokens import REUSABLE_SECONDS
 from tests.unit.rotation.conftest import Rig
 

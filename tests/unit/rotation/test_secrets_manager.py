@@ -10,8 +10,9 @@ import pytest
 
 from dbguard.errors import InvalidInput
 from dbguard.registry.models import EntryStatus
-from dbguard.rotation.rotator import Outcome, RotationTooSoon, TokenRejected
-from dbguard.rotation.secrets_manager import RotationStep, SecretsManagerRotation
+from dbguard.rotation.steps import RotationStep
+from dbguard.services.rotator import Outcome, RotationTooSoon, TokenRejected
+from dbguard.services.secrets_manager_rotation import SecretsManagerRotation
 from tests.unit.rotation.conftest import DATABASE, FailOn, Rig
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.@+=-]{0,127}$"
 MANAGED_LABEL = "dbguard"
 MAX_VERSION = 2**53 - 1  # the largest integer every JSON producer represents exactly
-# how far a version may be ahead of dbguard's clock read as epoch milliseconds (cmdb/sync.py)
+# how far a version may be ahead of dbguard's clock read as epoch milliseconds (services/cmdb_sync.py)
 VERSION_LEAD_MS = 86_400_000
 # Control characters (C0, DEL, C1) reach JumpServer as they are: a NUL in db_name is a 400 there
 # (DRF's CharField ProhibitNullCharactersValidator), in a label a 500 (PostgreSQL refuses NUL; no

@@ -1,30 +1,15 @@
 """What applying a CMDB change needs from JumpServer, the credentials secrets and the rotation, as
-protocols, and the JumpServer failures it acts on (the registry's and the secrets' ports are
-registry/ports.py and secrets/ports.py)."""
+protocols (the registry's and the secrets' ports are registry/ports.py and secrets/ports.py; the
+JumpServer failures it acts on, jumpserver.py)."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from dbguard.accounts import JumpServerAccount
 from dbguard.cmdb.inventory import AccountSource, DatabaseAsset, DatabaseAssetFields, DatabaseCredentials
-from dbguard.errors import DbguardError, Unretryable
+from dbguard.jumpserver import JumpServerAccount
 from dbguard.registry.lease import Lease
 from dbguard.registry.models import RegistryEntry
-
-
-class NotInJumpServer(DbguardError):
-    """JumpServer has no such object (asset, account, token), or no longer."""
-
-
-class AlreadyExists(Unretryable):
-    """A create refused because an object of that name (or username) exists already: perhaps made by
-    an earlier request whose answer was lost, so the caller looks again before giving up."""
-
-
-class OutcomeUnknown(DbguardError):
-    """A request that may or may not have been applied (a timeout or 5xx after it was sent): it is
-    never repeated blindly; the caller looks before trying again."""
 
 
 class JumpServerInventory(Protocol):

@@ -9,8 +9,8 @@ from pydantic import Field
 from dbguard.adapters.announcer import EventBridgeAnnouncer
 from dbguard.adapters.audit_store import AuditStore
 from dbguard.audit.direct import DirectConnectionRules
-from dbguard.audit.ingest import Ingest
 from dbguard.composition.audit_settings import AuditTableSettings
+from dbguard.services.audit_ingest import Ingest
 from dbguard.snapstart import register_restore_hooks
 from dbguard.validation import CidrList, CommaList
 

@@ -11,9 +11,9 @@ from dbguard.adapters.cmdb_credentials import CredentialsReader
 from dbguard.adapters.dead_letters import DeadLetters
 from dbguard.adapters.registry_store import Registry
 from dbguard.adapters.secrets_store import DatabaseSecrets
-from dbguard.cmdb.sync import CmdbSync, SyncOptions
 from dbguard.composition.jumpserver import JumpServerSettings, build_jumpserver
 from dbguard.composition.rotator import RegistrySettings, build_rotator
+from dbguard.services.cmdb_sync import CmdbSync, SyncOptions
 from dbguard.snapstart import register_restore_hooks
 
 

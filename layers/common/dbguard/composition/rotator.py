@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from pydantic import Field, Json
 
-from dbguard.adapters.registry_store import Registry
 from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.composition.settings import EnvSettings
 from dbguard.engines import DEFAULT_ENGINES, EngineProfile
 from dbguard.errors import ConfigurationError
+from dbguard.jumpserver import IssuedToken
 from dbguard.registry.models import RegistryEntry
-from dbguard.rotation.ports import ConnectionTokens, IssuedToken
-from dbguard.rotation.rotator import Rotator
+from dbguard.registry.ports import RotationRegistry
+from dbguard.rotation.ports import ConnectionTokens
 from dbguard.secrets.contract import DatabaseSecret, ProxyEndpoint, shape_secret
+from dbguard.services.rotator import Rotator
 
 
 class RegistrySettings(EnvSettings):
@@ -39,7 +40,7 @@ class RegistrySettings(EnvSettings):
 
 
 def build_rotator(
-    settings: RegistrySettings, tokens: ConnectionTokens, registry: Registry, secrets: DatabaseSecrets
+    settings: RegistrySettings, tokens: ConnectionTokens, registry: RotationRegistry, secrets: DatabaseSecrets
 ) -> Rotator:
     engines = settings.engines
     proxy = ProxyEndpoint(host=settings.jumpserver_proxy_host, default_port=settings.jumpserver_proxy_port)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dbguard.accounts import JumpServerAccount
+from dbguard.jumpserver import JumpServerAccount
 
 
 class EntryStatus(StrEnum):

@@ -90,3 +90,23 @@ def server_problems(jumpserver: ServerSettings) -> list[str]:
         "JumpServer's CONNECTION_TOKEN_REUSABLE is off (the default): every token would be one-time and "
         "expire in 300 s. Set CONNECTION_TOKEN_REUSABLE=true in JumpServer's config.txt and restart it"
     ]
+
+
+REQUESTS_PER_ROTATION = 3  # JumpServer requests of a steady-state rotation (docs/rotation.md)
+
+
+def databases_at_once(
+    jumpserver_requests_at_once: int, requests_per_minute: int = 0, deadline_margin_seconds: int = 30
+) -> int:
+    """Twice as many databases in progress as JumpServer requests allowed at once: a database spends
+    part of its rotation on DynamoDB and Secrets Manager (six round trips), and while it does, another
+    one's JumpServer request keeps the slot busy. JumpServer itself never sees more than the bound.
+
+    Paced (`requests_per_minute`), the budget rather than round trips bounds the run, and what is in
+    progress when the deadline margin begins must still get its requests: no more databases than the
+    budget serves in half the margin, and never fewer than the requests allowed at once."""
+    doubled = 2 * jumpserver_requests_at_once
+    if not requests_per_minute:
+        return doubled
+    drained = requests_per_minute * deadline_margin_seconds // (2 * 60 * REQUESTS_PER_ROTATION)
+    return max(jumpserver_requests_at_once, min(doubled, drained))

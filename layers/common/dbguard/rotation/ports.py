@@ -2,33 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Protocol
 
-from pydantic import SecretStr
-
-from dbguard.accounts import JumpServerAccount
-
-
-class PermissionMissing(Exception):
-    """No asset permission lets the service user issue tokens for this asset and account."""
-
-
-class IssuedToken(Protocol):
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def value(self) -> SecretStr: ...
-
-    @property
-    def date_expired(self) -> datetime: ...
-
-    @property
-    def is_expired(self) -> bool: ...
-
-    @property
-    def is_reusable(self) -> bool: ...
+from dbguard.jumpserver import IssuedToken, JumpServerAccount
 
 
 class ConnectionTokens(Protocol):

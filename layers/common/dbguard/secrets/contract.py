@@ -18,8 +18,8 @@ from dbguard.errors import ConfigurationError, SecretUnreadable
 from dbguard.validation import describe
 
 if TYPE_CHECKING:
+    from dbguard.jumpserver import IssuedToken
     from dbguard.registry.models import RegistryEntry
-    from dbguard.rotation.ports import IssuedToken
 
 
 class DatabaseSecret(BaseModel):

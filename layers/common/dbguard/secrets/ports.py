@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from dbguard.jumpserver import IssuedToken
 from dbguard.registry.models import RegistryEntry
-from dbguard.rotation.ports import IssuedToken
 from dbguard.secrets.contract import DatabaseSecret
 
 CURRENT, PREVIOUS, PENDING = "AWSCURRENT", "AWSPREVIOUS", "AWSPENDING"

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import suppress
 from typing import Any
 
-from dbguard.accounts import JumpServerAccount
 from dbguard.adapters.jumpserver.errors import (
     JumpServerConflict,
     JumpServerNotFound,
@@ -26,7 +25,7 @@ from dbguard.adapters.jumpserver.models import ConnectionToken, JumpServerDataba
 from dbguard.adapters.jumpserver.transport import Transport
 from dbguard.cmdb.inventory import AccountSource, AccountTemplate, DatabaseAsset, DatabaseAssetFields
 from dbguard.errors import ConfigurationError, RejectedChange
-from dbguard.rotation.ports import IssuedToken
+from dbguard.jumpserver import IssuedToken, JumpServerAccount
 
 PAGE_SIZE = 500  # below both versions' maximum (v3 10000, v4 1000)
 TOKENS = "/api/v1/authentication/connection-token/"

@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dbguard.cmdb.ports import AlreadyExists, NotInJumpServer, OutcomeUnknown
 from dbguard.errors import DbguardError, Unretryable
-from dbguard.rotation.ports import PermissionMissing
+from dbguard.jumpserver import AlreadyExists, NotInJumpServer, OutcomeUnknown, PermissionMissing
 
 
 class JumpServerError(DbguardError):

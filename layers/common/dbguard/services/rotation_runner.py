@@ -1,15 +1,24 @@
 """Rotating many databases: what is due, most urgent first, a bounded number at a time, and no new
-work started once the Lambda deadline is near (what is left is reported and done next run)."""
+work started once the Lambda deadline is near (what is left is reported and done next run); each
+run's summary and metrics."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
+from dbguard.observability import logger, metrics
 from dbguard.registry.models import RegistryEntry
 from dbguard.registry.ports import RotationRegistry
-from dbguard.rotation.rotator import Outcome, RotationResult, Rotator
+from dbguard.services.rotator import Outcome, RotationResult, Rotator
+
+if TYPE_CHECKING:  # built only for operators' invokes (cold start)
+    from dbguard.rotation.on_demand import OnDemandRotation
 
 
 @dataclass
@@ -27,10 +36,32 @@ class RunReport:
 
 
 class RotationRunner:
-    def __init__(self, registry: RotationRegistry, rotator: Rotator, databases_at_once: int) -> None:
+    def __init__(
+        self,
+        registry: RotationRegistry,
+        rotator: Rotator,
+        databases_at_once: int,
+        *,
+        window_seconds: int = 7 * 86400,
+        deadline_margin_seconds: int = 30,
+    ) -> None:
         self._registry = registry
         self._rotator = rotator
         self.databases_at_once = databases_at_once
+        self._window_seconds = window_seconds
+        self._deadline_margin_ms = deadline_margin_seconds * 1000
+
+    def run_due(self, remaining_ms: Callable[[], int]) -> dict[str, Any]:
+        """A scheduled run: what expires within the rotation window, most urgent first; its summary."""
+        started = time.monotonic()
+        expiring_before = int(time.time()) + self._window_seconds
+        return _summarise(self.rotate_due(expiring_before, self._has_time(remaining_ms)), started)
+
+    def run_named(self, request: OnDemandRotation, remaining_ms: Callable[[], int]) -> dict[str, Any]:
+        """An operator's on-demand run; its summary with one result per database asked for."""
+        started = time.monotonic()
+        report = self.rotate_named(request.names, self._has_time(remaining_ms), force=request.force)
+        return _summarise(report, started)
 
     def rotate_due(self, expiring_before: int, has_time: Callable[[], bool]) -> RunReport:
         due = list(self._registry.due(expiring_before))
@@ -55,6 +86,10 @@ class RotationRunner:
         report.results.extend(missing)
         return report
 
+    def _has_time(self, remaining_ms: Callable[[], int]) -> Callable[[], bool]:
+        """Whether a database may still be started: not within the deadline margin of the timeout."""
+        return lambda: remaining_ms() > self._deadline_margin_ms
+
     def _rotate_all(
         self, entries: list[RegistryEntry], has_time: Callable[[], bool], *, force: bool
     ) -> RunReport:
@@ -72,3 +107,17 @@ class RotationRunner:
                 started.append(pool.submit(self._rotator.rotate, entry, force=force))
         report.results = [future.result() for future in started]
         return report
+
+
+def _summarise(report: RunReport, started: float) -> dict[str, Any]:
+    counts = {outcome.value: report.count(outcome) for outcome in Outcome}
+    metrics.add_metric(name="TokensRotated", unit=MetricUnit.Count, value=counts["rotated"])
+    metrics.add_metric(name="RotationFailed", unit=MetricUnit.Count, value=counts["failed"])
+    metrics.add_metric(name="RotationSkipped", unit=MetricUnit.Count, value=report.not_due)
+    metrics.add_metric(name="RotationDeferred", unit=MetricUnit.Count, value=len(report.deferred))
+    metrics.add_metric(name="TokensExpired", unit=MetricUnit.Count, value=report.tokens_expired)
+    duration_ms = (time.monotonic() - started) * 1000
+    metrics.add_metric(name="RotationRunDuration", unit=MetricUnit.Milliseconds, value=duration_ms)
+    summary = {**counts, "not_due": report.not_due, "deferred": report.deferred}
+    logger.info("rotation run finished", extra=summary)
+    return {**summary, "results": [result.as_dict() for result in report.results]}

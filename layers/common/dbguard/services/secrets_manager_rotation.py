@@ -6,25 +6,13 @@ so setSecret has nothing to do.
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
-
 from dbguard.errors import InvalidInput
 from dbguard.registry.models import RegistryEntry
 from dbguard.registry.ports import RotationRegistry
-from dbguard.rotation.rotator import Rotator
+from dbguard.rotation.steps import RotationStep
 from dbguard.secrets.ownership import owned_secret
 from dbguard.secrets.ports import DatabaseSecretStore, SecretVersions
-
-
-class RotationStep(BaseModel):
-    # built on first use: only `rotate-secret` sends these, and building costs every cold start
-    model_config = ConfigDict(populate_by_name=True, defer_build=True)
-
-    step: Literal["createSecret", "setSecret", "testSecret", "finishSecret"] = Field(alias="Step")
-    secret_id: str = Field(alias="SecretId", min_length=1, max_length=2048)
-    version_id: str = Field(alias="ClientRequestToken", min_length=32, max_length=64)
+from dbguard.services.rotator import Rotator
 
 
 class SecretsManagerRotation:

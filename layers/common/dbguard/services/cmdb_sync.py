@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from dbguard.accounts import JumpServerAccount
 from dbguard.cmdb.inventory import (
     AccountSource,
     AccountTemplate,
@@ -26,16 +25,10 @@ from dbguard.cmdb.inventory import (
     DatabaseAssetFields,
 )
 from dbguard.cmdb.models import MANAGED_LABEL, VERSION_LEAD_MS, CmdbChange, DescribedInstance
-from dbguard.cmdb.ports import (
-    AccountCredentials,
-    AlreadyExists,
-    JumpServerInventory,
-    NotInJumpServer,
-    OutcomeUnknown,
-    SecretIssuer,
-)
+from dbguard.cmdb.ports import AccountCredentials, JumpServerInventory, SecretIssuer
 from dbguard.engines import EngineProfile
 from dbguard.errors import NameCollision, RejectedChange, SecretNotOwned
+from dbguard.jumpserver import AlreadyExists, JumpServerAccount, NotInJumpServer, OutcomeUnknown
 from dbguard.observability import logger
 from dbguard.registry.lease import Lease, LeaseBusy
 from dbguard.registry.models import EntryStatus, RegistryEntry, RotationStateChange

@@ -48,11 +48,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from dbguard.jumpserver import IssuedToken, PermissionMissing
 from dbguard.observability import logger
 from dbguard.registry.lease import Lease, LeaseBusy
 from dbguard.registry.models import RegistryEntry, RotationStateChange
 from dbguard.registry.ports import RotationRegistry
-from dbguard.rotation.ports import ConnectionTokens, IssuedToken, PermissionMissing
+from dbguard.rotation.ports import ConnectionTokens
 from dbguard.secrets.ownership import owned_secret
 from dbguard.secrets.ports import (
     OWNER_TAG,

@@ -1,0 +1,1 @@
+"""Application services: each drives one use case through the ports of the domain it serves."""

@@ -1,0 +1,135 @@
+"""token_rotation's entry points in memory: a run's window, deadline margin and summary, how many
+databases are in progress at once, the stack's settings check (also when the cold start failed),
+and event parsing that never echoes a value."""
+
+import time
+
+import pytest
+
+from dbguard.composition import token_rotation
+from dbguard.composition.token_rotation import ColdStart
+from dbguard.deployment import CustomResourceRequest
+from dbguard.errors import ConfigurationError, InvalidInput
+from dbguard.rotation.on_demand import OnDemandRotation
+from dbguard.rotation.policy import RotationPolicy, databases_at_once
+from dbguard.services.rotation_runner import RotationRunner, RunReport
+from dbguard.services.settings_check import SettingsCheck, StartupFailed
+from dbguard.validation import parse_event
+from tests.samples import custom_resource_request
+
+GOOD_POLICY = RotationPolicy("rate(1 hour)", 7 * 86400, 30 * 86400, 3600)
+GAPPY_POLICY = RotationPolicy("rate(7 days)", 86400, 30 * 86400, 3600)
+
+
+class RecordingRunner(RotationRunner):
+    """The runner's run entry points over recorded rotations (the rotation itself: test_runner.py)."""
+
+    def __init__(self) -> None:
+        super().__init__(registry=None, rotator=None, databases_at_once=1)  # type: ignore[arg-type]
+        self.calls: list[tuple] = []
+
+    def rotate_due(self, expiring_before, has_time):
+        self.calls.append(("due", expiring_before, has_time))
+        return RunReport(deferred=["later-db"], not_due=4)
+
+    def rotate_named(self, names, has_time, *, force=False):
+        self.calls.append(("named", names, has_time, force))
+        return RunReport()
+
+
+class JumpServer:
+    def __init__(self, reusable: bool) -> None:
+        self.reusable = reusable
+
+    def reusable_tokens_enabled(self) -> bool:
+        return self.reusable
+
+
+class Answers:
+    """What CloudFormation is told, instead of a PUT to the pre-signed URL."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    def respond(self, request, **answer) -> None:
+        self.sent.append({"type": request.request_type, **answer})
+
+
+def request(kind: str) -> CustomResourceRequest:
+    return CustomResourceRequest.model_validate(custom_resource_request(kind, "https://s3.example.com/r"))
+
+
+def test_a_scheduled_run_asks_for_what_expires_within_the_window_and_stops_at_the_margin():
+    runner, remaining_ms = RecordingRunner(), [30_001]
+    answer = runner.run_due(lambda: remaining_ms[0])
+    [(_, expiring_before, has_time)] = runner.calls
+    assert abs(expiring_before - (time.time() + 7 * 86400)) < 5
+    assert has_time() is True
+    remaining_ms[0] = 30_000  # ROTATION_DEADLINE_MARGIN_SECONDS: 30 by default
+    assert has_time() is False
+    assert (answer["rotated"], answer["not_due"], answer["deferred"], answer["results"]) == (
+        0,
+        4,
+        ["later-db"],
+        [],
+    )
+
+
+def test_an_on_demand_run_rotates_the_names_asked_for_with_force():
+    runner = RecordingRunner()
+    runner.run_named(OnDemandRotation(rotate=["billing"], force=True), lambda: 60_000)
+    [(_, names, _, force)] = runner.calls
+    assert (names, force) == (["billing"], True)
+
+
+def test_the_settings_check_refuses_settings_that_leave_a_gap_and_a_server_without_reusable_tokens():
+    answers = Answers()
+    SettingsCheck(answers, GOOD_POLICY, JumpServer(reusable=True)).answer(request("Create"))
+    SettingsCheck(answers, GAPPY_POLICY, JumpServer(reusable=False)).answer(request("Update"))
+    assert [answer["success"] for answer in answers.sent] == [True, False]
+    assert "RotationWindowSeconds (86400)" in answers.sent[1]["reason"]
+    assert "CONNECTION_TOKEN_REUSABLE" in answers.sent[1]["reason"]
+
+
+def test_a_cold_start_that_failed_still_answers_the_settings_check_and_raises_for_anything_else(monkeypatch):
+    def broken():
+        raise ConfigurationError("TokenRotationSettings: invalid or missing: JUMPSERVER_URL: Field required")
+
+    monkeypatch.setattr(token_rotation, "compose", broken)
+    cold_start = ColdStart.attempt()
+    check = cold_start.settings_check()
+    assert isinstance(check, StartupFailed)
+    answers = Answers()
+    check = StartupFailed(answers, cold_start.outcome)
+    check.answer(request("Create"))
+    check.answer(request("Delete"))
+    assert [(answer["type"], answer["success"]) for answer in answers.sent] == [
+        ("Create", False),
+        ("Delete", True),
+    ]
+    assert answers.sent[0]["reason"].startswith("token_rotation cannot start: ConfigurationError: ")
+    with pytest.raises(ConfigurationError, match="JUMPSERVER_URL"):
+        cold_start.parts()
+
+
+def test_parse_names_what_is_wrong_without_echoing_it():
+    with pytest.raises(InvalidInput, match="invalid on-demand rotation request: force") as raised:
+        parse_event(OnDemandRotation, {"rotate": ["db"], "force": "s3cr3t-ish"}, "on-demand rotation request")
+    assert "s3cr3t-ish" not in str(raised.value)
+    assert [problem.field for problem in raised.value.problems] == ["force"]
+
+
+@pytest.mark.parametrize(
+    ("requests_at_once", "per_minute", "margin", "databases"),
+    [
+        (8, 0, 30, 16),  # unpaced: AWS round trips overlap JumpServer requests
+        (8, 4096, 30, 16),  # a budget far above what 8 requests at once reach
+        (8, 80, 30, 8),  # the default budget: 80 a minute serves 6 rotations in 15 s, so no more than 8
+        (8, 180, 30, 15),  # v4.10.16's throttle: 15 rotations' requests in 15 s, where doubling stops
+        (1, 80, 30, 2),
+    ],
+)
+def test_databases_in_progress_overlap_aws_round_trips_but_drain_within_the_deadline_margin(
+    requests_at_once, per_minute, margin, databases
+):
+    assert databases_at_once(requests_at_once, per_minute, margin) == databases
