@@ -25,8 +25,8 @@ def test_cmdb_changes_under_jumpserver_faults_converge_on_what_the_cmdb_says(ver
 
 def test_rotations_under_jumpserver_and_aws_faults_keep_only_the_labelled_tokens_valid():
     options = rotation.Options(
-        databases=10, rounds=3, seed=2, fail_rate=0.03, throttle_rate=0.03, hang_rate=0.005,
-        fail_after_commit_rate=0.03, aws_throttle_rate=0.05, call_fault_rate=0.02, hang_seconds=1.2,
+        databases=10, rounds=3, seed=2, fail_rate=0.06, throttle_rate=0.06, hang_rate=0.005,
+        fail_after_commit_rate=0.06, aws_throttle_rate=0.05, call_fault_rate=0.02, hang_seconds=1.2,
         max_seconds=120,
     )  # fmt: skip
     result = rotation.run(options, show_progress=False)
