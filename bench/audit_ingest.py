@@ -27,7 +27,7 @@ from bench.harness import (
 )
 from dbguard_local.apigateway import proxy_event
 from dbguard_local.functions import LambdaContext
-from tests.samples import body_of, connection_event
+from dbguard_testkit.samples import body_of, connection_event
 
 CALLS, ROUNDS = 300, 7
 

@@ -5,7 +5,8 @@ the index items read per event returned.
 moto answers a Query by walking the whole index in Python (and the GIL serialises the parallel
 shard queries), so absolute latencies say more about moto than about DynamoDB, where the 16
 queries run in parallel. The ratio is dbguard's own cost on top of the reads (merge, BatchGetItem of
-the full events, models); the read ratio is exact, and it is what DynamoDB bills.
+the full events, models), measured through the function's own composition root and search
+service; the read ratio is exact, and it is what DynamoDB bills.
 """
 
 from __future__ import annotations
@@ -19,15 +20,16 @@ import time
 import boto3
 
 from bench.harness import FAKE_AWS, report
-from dbguard.adapters.audit_reader import AuditReader
 from dbguard.adapters.dynamodb import to_item
-from dbguard.audit.filters import EventFilters, plan
+from dbguard.audit.filters import EventFilters
 from dbguard.audit.keys import SHARDS
+from dbguard.composition.audit_query import compose
 from dbguard.observability import logger
 from dbguard_local.atomic import atomic_mock_aws
 from dbguard_local.cfn import Template, load_template
-from dbguard_local.resources import create_data_resources
-from tests.audit_seed import DAY_MS, START_MS, events, store
+from dbguard_local.functions import function_specs
+from dbguard_local.resources import deploy
+from dbguard_testkit.audit_seed import DAY_MS, START_MS, events, store
 
 EVENTS = int(os.environ.get("BENCH_QUERY_EVENTS", "100000"))
 DAYS = 30
@@ -39,32 +41,32 @@ def run() -> dict[str, float]:
     logger.setLevel(logging.ERROR)
     with atomic_mock_aws():
         template = Template(load_template())
-        create_data_resources(template, boto3.Session(region_name="eu-central-1"))
+        deploy(template, boto3.Session(region_name="eu-central-1"))
         table = template.physical_ids["AuditEventsTable"]
         dynamodb = boto3.client("dynamodb")
         seeded = time.perf_counter()
         records = store(dynamodb, table, events(EVENTS, days=DAYS))
         seed_seconds = time.perf_counter() - seeded
-        reader = AuditReader(table, dynamodb, retry_after_seconds=5)
+        search = compose(function_specs(template)["AuditQueryFunction"].environment)  # the function's
         day = {
             "from": START_MS + 10 * DAY_MS,
             "to": START_MS + 11 * DAY_MS - 1,
             "userLogin": "etl",
             "limit": 1000,
         }
-        query = plan(EventFilters.model_validate(day))
-        pages, timings = [], []
+        filters = EventFilters.model_validate(day)
+        results, timings = [], []
         for _ in range(RUNS):
             started = time.perf_counter()
-            pages.append(reader.page(query, 1000, None))
+            results.append(search.search(filters))
             timings.append(time.perf_counter() - started)
         baseline = [_plain_queries(dynamodb, table, day) for _ in range(RUNS)]
-    page = pages[-1]
+    page, index_items_read = results[-1].page, results[-1].index_items_read
     expected = sum(
         1 for r in records if r["userLogin"] == "etl" and day["from"] <= r["Datetime"] <= day["to"]
     )
     latency, base = statistics.median(timings), statistics.median(baseline)
-    read_ratio = page.index_items_read / max(len(page.events), 1)
+    read_ratio = index_items_read / max(len(page.events), 1)
     report(
         f"audit_query: one day, one user, over {EVENTS} stored events (moto; seeded in {seed_seconds:.0f} s)",
         [

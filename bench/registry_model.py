@@ -4,7 +4,7 @@ request, and none of the table's own work on the rotation's CPU.
 In-process moto parses and checks every UpdateExpression on the caller's CPU (its validator walks the
 expression once per action: 6-10 ms a write on this machine), under the same interpreter lock as the
 rotation's eight workers; DynamoDB does that work elsewhere and answers in single-digit
-milliseconds. So the rules come from tests/fakes/registry.py, which tests/integration/registry
+milliseconds. So the rules come from dbguard_testkit/fakes/registry.py, which tests/integration/registry
 proves against moto with the same tests as the DynamoDB adapter, and each request waits one round
 trip, taken at the top of DynamoDB's single-digit range.
 """
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 from dbguard.registry.lease import Lease
 from dbguard.registry.models import RegistryEntry, RotationStateChange
-from tests.fakes.registry import FakeRegistry
+from dbguard_testkit.fakes.registry import FakeRegistry
 
 ROUND_TRIP_SECONDS = 0.01
 

@@ -20,27 +20,23 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
 
 from bench.harness import FAKE_AWS, report
 from bench.registry_model import ROUND_TRIP_SECONDS, RegistryOverNetwork
-from dbguard.adapters.jumpserver.auth import CredentialsSource
-from dbguard.adapters.jumpserver.client import JumpServerClient
-from dbguard.adapters.jumpserver.transport import Transport
 from dbguard.adapters.registry_store import Registry
-from dbguard.adapters.secrets_store import DatabaseSecrets
-from dbguard.composition.rotator import RegistrySettings, build_rotator
+from dbguard.composition.token_rotation import compose
 from dbguard.observability import logger
 from dbguard.registry.models import EntryStatus, RegistryEntry
-from dbguard.rotation.policy import databases_at_once
 from dbguard.services.rotation_runner import RotationRunner, RunReport
 from dbguard.services.rotator import Outcome
 from dbguard_local.atomic import atomic_mock_aws
 from dbguard_local.cfn import Template, load_template
-from dbguard_local.resources import create_data_resources
+from dbguard_local.functions import function_specs
+from dbguard_local.resources import deploy
 from jumpserver_sim import Simulator
 from jumpserver_sim.api import Request
 
@@ -140,30 +136,26 @@ def _kind(path: str) -> str:
 def _deployed(
     jumpserver: Simulator, registry_on: Callable[[str, Any], RotationRegistryUnderTest]
 ) -> tuple[RotationRunner, RotationRegistryUnderTest]:
-    template = Template(load_template(), parameters={"JumpServerUrl": jumpserver.url})
-    create_data_resources(template, boto3.Session(region_name="eu-central-1"))
-    secretsmanager = boto3.client("secretsmanager")
-    credentials = secretsmanager.create_secret(
-        Name="bench/jms", SecretString=f'{{"private_token": "{TOKEN}"}}'
+    """token_rotation's graph as its composition root builds it from the template's environment
+    (unpaced, the bench's concurrency), on the registry `registry_on` makes."""
+    template = Template(
+        load_template(),
+        parameters={
+            "JumpServerUrl": jumpserver.url,
+            "JumpServerProxyHost": "jms-proxy.example.com",
+            "JumpServerRequestsPerMinute": "0",  # unthrottled: the ratio measures dbguard, not the budget
+            "RotationConcurrency": str(CONCURRENCY),
+        },
     )
-    transport = Transport(
-        jumpserver.url,
-        CredentialsSource(secretsmanager, credentials["ARN"], 300),
-        org_id="00000000-0000-0000-0000-000000000002",
-        timeout_seconds=5,
-        max_retries=3,
-        max_in_flight=CONCURRENCY,  # as token_rotation's composition root wires it
+    deploy(template, boto3.Session(region_name="eu-central-1"))
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=template.physical_ids["JumpServerCredentialsSecret"],
+        SecretString=f'{{"private_token": "{TOKEN}"}}',
     )
-    client = JumpServerClient(transport)
-    table = template.physical_ids["RegistryTable"]
-    registry = registry_on(table, boto3.client("dynamodb"))
-    settings = RegistrySettings.load(
-        {"REGISTRY_TABLE_NAME": table, "JUMPSERVER_PROXY_HOST": "jms-proxy.example.com"}
-    )
-    rotator = build_rotator(
-        settings, client, registry, DatabaseSecrets(secretsmanager, settings.secrets_prefix)
-    )
-    return RotationRunner(registry, rotator, databases_at_once(CONCURRENCY)), registry
+    registry = registry_on(template.physical_ids["RegistryTable"], boto3.client("dynamodb"))
+    environment = function_specs(template)["TokenRotationFunction"].environment
+    rotation = compose(environment, around=lambda made: replace(made, registry=registry))
+    return rotation.runner, registry
 
 
 def _seed(jumpserver: Simulator, registry: RotationRegistryUnderTest) -> None:

@@ -44,8 +44,8 @@ from chaos.report import Progress, command_line
 from chaos.world import World, fast_sleep, in_process_world
 from dbguard_local import event_sources
 from dbguard_local.event_sources import SqsPoller
-from tests.faults import SimulatorChaos
-from tests.samples import cmdb_change, credentials_secret_arn, eventbridge_event
+from dbguard_testkit.faults import SimulatorChaos
+from dbguard_testkit.samples import cmdb_change, credentials_secret_arn, eventbridge_event
 
 MANAGED_LABEL = "dbguard"
 BINDING_TAG = "dbguard:cmdb-ids"

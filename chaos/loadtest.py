@@ -38,7 +38,7 @@ import requests
 
 from chaos.local_stack import LocalStackProcess
 from chaos.report import Progress, command_line, percentile
-from tests.samples import connection_event, ddl_event
+from dbguard_testkit.samples import connection_event, ddl_event
 
 AUDIT_TABLE = "dbguard-local-AuditEventsTable"
 DATETIME_BASE_MS = 1_790_000_000_000

@@ -5,8 +5,9 @@ at random; afterwards every secret's AWSCURRENT and AWSPREVIOUS tokens work and 
 
 In process: template.yaml deployed into moto, a JumpServer simulator, `--databases` databases
 registered through cmdb_sync (without faults). Then `--rounds` forced rotations of every database
-(token_rotation's runner and rotator wired as the function wires them: at most `--concurrency`
-JumpServer requests at once, twice as many databases in progress; ConsumerCacheSeconds 0) while:
+(token_rotation's graph built by its composition root from the function's environment, with faults
+around its adapters: at most `--concurrency` JumpServer requests at once, twice as many databases in
+progress; ConsumerCacheSeconds 0) while:
 
 - each JumpServer request draws one of the simulator's faults: 502 before (`--fail-rate`), 429
   (`--throttle-rate`), a hang past the client's timeout (`--hang-rate`), 502 after the request was
@@ -15,7 +16,7 @@ JumpServer requests at once, twice as many databases in progress; ConsumerCacheS
   (botocore retries it, as it would DynamoDB's or Secrets Manager's own);
 - each call the rotator makes to its dependencies (JumpServer client, registry, secrets) fails at
   `--call-fault-rate`, before or after it ran, or as a kill (the run stops there, its lease stays
-  behind until it runs out: the clock then skips ahead past it) — tests/faults.py.
+  behind until it runs out: the clock then skips ahead past it) — dbguard_testkit/faults.py.
 
 After every round, every secret's AWSCURRENT and AWSPREVIOUS tokens must be live in JumpServer.
 After the rounds, one run without faults, which must rotate every database, then 301 s later
@@ -31,7 +32,7 @@ import random
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,8 +40,8 @@ import boto3
 
 from chaos.report import Progress, command_line
 from chaos.world import World, fast_sleep, in_process_world
-from tests.faults import MODES, AwsThrottling, Faulty, Killed, RandomFaults, SimulatorChaos
-from tests.samples import cmdb_change, credentials_secret_arn, eventbridge_event, sqs_event
+from dbguard_testkit.faults import MODES, AwsThrottling, Faulty, Killed, RandomFaults, SimulatorChaos
+from dbguard_testkit.samples import cmdb_change, credentials_secret_arn, eventbridge_event, sqs_event
 
 STAGES = ("AWSCURRENT", "AWSPREVIOUS")
 
@@ -92,44 +93,38 @@ def register_all(world: World, options: Options) -> None:
 
 
 class Chaos:
-    """The rotator and runner wired as token_rotation wires them, with faults around every part."""
+    """token_rotation's graph as its composition root builds it, with faults around every adapter."""
 
     def __init__(self, world: World, options: Options, rng: random.Random, progress: Progress | None) -> None:
         world.load(
             "TokenRotationFunction",
             CONSUMER_CACHE_SECONDS="0",
             JUMPSERVER_TIMEOUT_SECONDS=str(options.jumpserver_timeout),
+            ROTATION_CONCURRENCY=str(options.concurrency),
         )
         # imported after the cold start above: the same module generation as the function's
-        from dbguard.adapters import aws
-        from dbguard.adapters.registry_store import Registry
-        from dbguard.adapters.secrets_store import DatabaseSecrets
-        from dbguard.composition.jumpserver import build_jumpserver
-        from dbguard.composition.rotator import build_rotator
-        from dbguard.composition.token_rotation import TokenRotationSettings
-        from dbguard.rotation.policy import databases_at_once
-        from dbguard.services.rotation_runner import RotationRunner
+        from dbguard.composition.token_rotation import TokenRotationSettings, compose
 
         self.world, self.progress = world, progress
-        settings = TokenRotationSettings.load()  # the function's environment, as it read it
-        self.lease_seconds = settings.rotation_lease_seconds
+        self.lease_seconds = TokenRotationSettings.load().rotation_lease_seconds
         self.aws_faults = AwsThrottling(rng, options.aws_throttle_rate)
-        secretsmanager = self.aws_faults.attach(aws.client("secretsmanager"))
-        dynamodb = self.aws_faults.attach(aws.client("dynamodb"))
-        tokens = build_jumpserver(settings, secretsmanager, max_in_flight=options.concurrency)
-        tokens._http._sleep = fast_sleep(options.backoff_factor)
         self.call_faults = RandomFaults(rng, options.call_fault_rate, MODES)
-        self.registry = Faulty(Registry(world.physical_id("RegistryTable"), dynamodb), self.call_faults)
-        secrets = Faulty(DatabaseSecrets(secretsmanager, settings.secrets_prefix), self.call_faults)
-        rotator = build_rotator(settings, Faulty(tokens, self.call_faults), self.registry, secrets)
-        rotator._clock = lambda: datetime.fromtimestamp(world.clock(), UTC)  # the run skips ahead
-        self._rotator = rotator
-        at_once = databases_at_once(
-            options.concurrency,
-            settings.jumpserver_requests_per_minute,
-            settings.rotation_deadline_margin_seconds,
-        )
-        self.runner = RotationRunner(self.registry, self, at_once)
+
+        def faulty(made: Any) -> Any:
+            self.aws_faults.attach(made.registry._dynamodb)
+            self.aws_faults.attach(made.secrets._client)
+            made.jumpserver._http._sleep = fast_sleep(options.backoff_factor)
+            return replace(
+                made,
+                registry=Faulty(made.registry, self.call_faults),
+                secrets=Faulty(made.secrets, self.call_faults),
+                jumpserver=Faulty(made.jumpserver, self.call_faults),
+            )
+
+        rotation = compose(around=faulty, clock=lambda: datetime.fromtimestamp(world.clock(), UTC))
+        self.runner = rotation.runner
+        self._rotator = self.runner._rotator
+        self.runner._rotator = self  # counts each database's outcome (rotate below)
         self.jumpserver_faults = SimulatorChaos(
             world.jumpserver,
             rng,

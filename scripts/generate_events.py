@@ -16,7 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "layers" / "common")]
 
 from dbguard_local.apigateway import authorizer_event, proxy_event  # noqa: E402
-from tests.samples import (  # noqa: E402
+from dbguard_testkit.samples import (  # noqa: E402
     body_of,
     cmdb_change,
     connection_event,

@@ -12,9 +12,9 @@ import boto3
 import pytest
 
 from dbguard_local.cfn import Template
+from dbguard_testkit.samples import CMDB_DATABASE_PASSWORD, cmdb_change, eventbridge_event, sqs_event
 from jumpserver_sim import Simulator
 from tests.conftest import JMS_PRIVATE_TOKEN
-from tests.samples import CMDB_DATABASE_PASSWORD, cmdb_change, eventbridge_event, sqs_event
 
 PROXY_HOST = "jms-proxy.example.com"
 # the CMDB ids the tests register with the one credentials secret (its binding tag lists them)

@@ -10,8 +10,8 @@ import json
 import boto3
 import pytest
 
+from dbguard_testkit.samples import cmdb_change, credentials_secret_arn, eventbridge_event, sqs_event
 from tests.contract.target import REAL_PLATFORM_IDS, REAL_REQUESTS_PER_MINUTE, JumpServerTarget, unique
-from tests.samples import cmdb_change, credentials_secret_arn, eventbridge_event, sqs_event
 
 DATABASE_USER = "contract_app"
 

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from tests.samples import cmdb_change
+from dbguard_testkit.samples import cmdb_change
 
 pytestmark = pytest.mark.integration
 SECRET_ID = "dbguard/db/billing-qhb-01"

@@ -4,8 +4,8 @@ import signal
 import pytest
 import requests
 
+from dbguard_testkit.samples import body_of, connection_event, ddl_event, direct_connection_event
 from tests.integration.conftest import processes_in_session, start_stack
-from tests.samples import body_of, connection_event, ddl_event, direct_connection_event
 
 pytestmark = pytest.mark.integration
 

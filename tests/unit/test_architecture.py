@@ -160,3 +160,20 @@ def test_a_module_s_layer_is_its_place():
     assert layer_of("dbguard.composition.cmdb_sync") == "composition"
     assert layer_of("dbguard.adapters.jumpserver.client") == "adapter"
     assert (layer_of("dbguard.http_api"), layer_of("dbguard.rotation.policy")) == ("entry", "domain")
+
+
+TOOLS = ("bench", "chaos", "scripts", "dbguard_local", "dbguard_testkit", "jumpserver_sim")
+
+
+@pytest.mark.parametrize("folder", TOOLS)
+def test_the_tools_import_nothing_from_the_tests(folder):
+    """Benchmarks, chaos runs, scripts and the local stack build from dbguard_testkit, never from tests/:
+    a test may change its helpers without breaking them."""
+    wrong = []
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            wrong += [f"{path.relative_to(ROOT)}: {name}" for name in names if name.split(".")[0] == "tests"]
+    assert wrong == []

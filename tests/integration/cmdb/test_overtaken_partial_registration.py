@@ -7,7 +7,7 @@ in the registry as soon as the asset exists.
 
 import pytest
 
-from tests.samples import cmdb_change
+from dbguard_testkit.samples import cmdb_change
 from tests.world import batch, register, template_parameters, world  # noqa: F401 - fixtures
 
 

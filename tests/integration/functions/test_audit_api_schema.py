@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.audit_seed import events, store
+from dbguard_testkit.audit_seed import events, store
 from tests.scripts import load_script
 from tests.wsgi_lambda import LambdaWsgi
 

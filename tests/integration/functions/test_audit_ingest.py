@@ -6,8 +6,8 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from dbguard_local.apigateway import proxy_event
+from dbguard_testkit.samples import SECRET_IN_EVENT, body_of, connection_event, ddl_event
 from tests.api import call, fail_dynamodb_calls
-from tests.samples import SECRET_IN_EVENT, body_of, connection_event, ddl_event
 
 INGEST_TOKEN = "ingest-token-that-must-never-be-logged-0001"
 

@@ -13,9 +13,9 @@ from dbguard.adapters.dynamodb import to_item
 from dbguard.audit.parsing import parse_body
 from dbguard.audit.records import audit_record
 from dbguard_local.apigateway import proxy_event
+from dbguard_testkit.audit_seed import DAY_MS, NODES, START_MS, USERS, events, store
+from dbguard_testkit.samples import body_of, connection_event
 from tests.api import fail_dynamodb_calls
-from tests.audit_seed import DAY_MS, NODES, START_MS, USERS, events, store
-from tests.samples import body_of, connection_event
 
 COUNT = 2500
 

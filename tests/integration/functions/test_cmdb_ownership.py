@@ -10,7 +10,7 @@ import json
 import boto3
 import pytest
 
-from tests.samples import cmdb_change, credentials_secret_arn, eventbridge_event, sqs_event
+from dbguard_testkit.samples import cmdb_change, credentials_secret_arn, eventbridge_event, sqs_event
 from tests.world import batch, register, template_parameters, world  # noqa: F401 - fixtures
 
 MARKER = "Marker-Pa55word-51d0"

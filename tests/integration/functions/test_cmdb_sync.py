@@ -7,8 +7,8 @@ import boto3
 import pytest
 
 from dbguard_local.functions import LambdaContext
+from dbguard_testkit.samples import CMDB_DATABASE_PASSWORD, cmdb_change, eventbridge_event, sqs_event
 from tests.conftest import JMS_PRIVATE_TOKEN
-from tests.samples import CMDB_DATABASE_PASSWORD, cmdb_change, eventbridge_event, sqs_event
 from tests.world import PROXY_HOST, batch, register, template_parameters, world  # noqa: F401 - fixtures
 
 

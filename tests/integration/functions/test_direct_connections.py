@@ -13,14 +13,14 @@ from botocore.exceptions import EndpointConnectionError
 from dbguard.audit.direct import ANNOUNCEMENT_DETAIL_TYPE, ANNOUNCEMENT_SOURCE
 from dbguard_local.announcements import route_announcements_to_queue
 from dbguard_local.apigateway import proxy_event
-from tests.api import HttpAnswer, call, fail_calls
-from tests.samples import (
+from dbguard_testkit.samples import (
     DIRECT_CONNECTION_DETAIL,
     body_of,
     connection_event,
     ddl_event,
     direct_connection_event,
 )
+from tests.api import HttpAnswer, call, fail_calls
 
 PROXY_V4, PROXY_V6 = "10.1.2.50", "2001:db8:1:2::7"
 WEEK = {"from": "2026-07-24T00:00:00Z", "to": "2026-07-31T00:00:00Z"}

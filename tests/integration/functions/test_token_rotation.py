@@ -11,8 +11,13 @@ from typing import ClassVar
 import boto3
 import pytest
 
+from dbguard_testkit.samples import (
+    CMDB_DATABASE_PASSWORD,
+    custom_resource_request,
+    rotation_step,
+    scheduled_event,
+)
 from tests.conftest import JMS_PRIVATE_TOKEN
-from tests.samples import CMDB_DATABASE_PASSWORD, custom_resource_request, rotation_step, scheduled_event
 from tests.world import register, template_parameters, world  # noqa: F401 - fixtures
 
 NAMES = ("billing-qhb-01", "orders-qhb-01", "crm-qhb-01")

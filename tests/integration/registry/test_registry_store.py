@@ -1,5 +1,5 @@
 """The registry's rules, held by the DynamoDB adapter and by the in-memory fake the unit tests use
-(tests/fakes/registry.py) alike: the same test against both keeps the fake faithful."""
+(dbguard_testkit/fakes/registry.py) alike: the same test against both keeps the fake faithful."""
 
 import threading
 
@@ -12,7 +12,7 @@ from dbguard.jumpserver import JumpServerAccount
 from dbguard.registry.lease import LeaseBusy, LeaseLost
 from dbguard.registry.models import EntryStatus, RegistryEntry, RotationStateChange
 from dbguard.registry.ports import StaleChange
-from tests.fakes import FakeRegistry
+from dbguard_testkit.fakes import FakeRegistry
 
 
 @pytest.fixture(params=["dynamodb", "in-memory fake"])

@@ -5,7 +5,7 @@ moto (5.2.5) keeps its own pointer to a secret's AWSCURRENT version, which PutSe
 after a version was made AWSCURRENT by moving the label (Secrets Manager's own rotation,
 finishSecret), the next version written AWSCURRENT leaves that one labelled AWSCURRENT too, and
 labels an older one AWSPREVIOUS. Secrets Manager moves both labels from wherever they are, as
-tests/fakes/secrets.py does; test_secret_stores.py holds moto, so corrected, and the fake to that.
+dbguard_testkit/fakes/secrets.py does; test_secret_stores.py holds moto, so corrected, and the fake to that.
 """
 
 from __future__ import annotations

@@ -30,8 +30,8 @@ from dbguard.composition.token_rotation import TokenRotationSettings
 from dbguard.rotation.steps import RotationStep
 from dbguard.services.cmdb_sync import CmdbSync, SyncOptions
 from dbguard.services.secrets_manager_rotation import SecretsManagerRotation
-from tests.faults import FaultPlan, Faulty, Killed, each_failure
-from tests.samples import cmdb_change, credentials_secret_arn
+from dbguard_testkit.faults import FaultPlan, Faulty, Killed, each_failure
+from dbguard_testkit.samples import cmdb_change, credentials_secret_arn
 from tests.world import template_parameters, world  # noqa: F401 - fixtures
 
 LEASE_SECONDS = 900

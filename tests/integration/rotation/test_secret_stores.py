@@ -1,5 +1,5 @@
 """Secrets Manager's rules for a database secret's versions and labels, held by the adapter (against
-moto) and by the in-memory fake the unit tests use (tests/fakes/secrets.py) alike: the same test
+moto) and by the in-memory fake the unit tests use (dbguard_testkit/fakes/secrets.py) alike: the same test
 against both keeps the fake faithful."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.errors import SecretUnreadable
 from dbguard.secrets.contract import DatabaseSecret
 from dbguard.secrets.ports import OWNER_TAG, SecretValueNotFound
-from tests.fakes import FakeSecrets
+from dbguard_testkit.fakes import FakeSecrets
 
 NAME = "dbguard/db/billing-qhb-01"
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dbguard.audit.csv_export import HEADER, to_csv
-from tests.samples import connection_event, ddl_event
+from dbguard_testkit.samples import connection_event, ddl_event
 
 FORMULA_START = re.compile(r"[\s'\"]*[=+\-@\t\r]")
 

@@ -11,7 +11,7 @@ from dbguard.audit.models import AuditEvent
 from dbguard.audit.parsing import parse_body
 from dbguard.composition.audit_ingest import AuditIngestSettings
 from dbguard.errors import ConfigurationError
-from tests.samples import (
+from dbguard_testkit.samples import (
     DIRECT_CONNECTION_DETAIL,
     body_of,
     connection_event,

@@ -15,7 +15,7 @@ from dbguard.audit.ports import IndexPage
 from dbguard.errors import InvalidQuery, StorageUnavailable
 from dbguard.services.audit_ingest import Ingest, IngestOutcome
 from dbguard.services.audit_query import AuditSearch
-from tests.samples import body_of, connection_event, ddl_event, direct_connection_event
+from dbguard_testkit.samples import body_of, connection_event, ddl_event, direct_connection_event
 
 RULES = DirectConnectionRules.of([ip_network("10.1.2.50/32")], [], ["connection attempt"])
 

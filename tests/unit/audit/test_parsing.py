@@ -10,7 +10,7 @@ from dbguard.audit.limits import (
 )
 from dbguard.audit.parsing import MAX_PROBLEMS_LISTED, parse_body
 from dbguard.errors import InvalidInput, MalformedInput, PayloadTooLarge
-from tests.samples import SECRET_IN_EVENT, body_of, connection_event, ddl_event
+from dbguard_testkit.samples import SECRET_IN_EVENT, body_of, connection_event, ddl_event
 
 LIMIT = 1_048_576
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from dbguard.audit.limits import MAX_NESTING_DEPTH
 from dbguard.audit.parsing import parse_body
 from dbguard.errors import InvalidInput
-from tests.samples import body_of, connection_event
+from dbguard_testkit.samples import body_of, connection_event
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
 json_values = st.recursive(

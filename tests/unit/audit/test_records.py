@@ -7,7 +7,7 @@ from dbguard.adapters.dynamodb import to_item
 from dbguard.audit.keys import SHARDS, shard_of, sort_key, sort_key_bound
 from dbguard.audit.parsing import parse_body
 from dbguard.audit.records import audit_record
-from tests.samples import body_of, connection_event, ddl_event
+from dbguard_testkit.samples import body_of, connection_event, ddl_event
 
 
 def record_of(event, retention_days=30, received_at_ms=1_785_000_000_500):

@@ -1,4 +1,4 @@
-"""CmdbSync with in-memory fakes of every port (tests/fakes): JumpServer, the registry, the database
+"""CmdbSync with in-memory fakes of every port (dbguard_testkit/fakes): JumpServer, the registry, the database
 secrets, the credentials secrets, and the real Rotator on top of the same fakes."""
 
 from __future__ import annotations
@@ -16,18 +16,18 @@ from dbguard.registry.models import RegistryEntry
 from dbguard.secrets.contract import DatabaseSecret
 from dbguard.services.cmdb_sync import CmdbSync, SyncOptions, SyncOutcome
 from dbguard.services.rotator import Rotator
-from tests.fakes.clock import FakeClock
-from tests.fakes.credentials import FakeCredentials
-from tests.fakes.jumpserver import PLATFORMS, FakeJumpServer
-from tests.fakes.registry import FakeRegistry
-from tests.fakes.secrets import FakeSecrets, shape
-from tests.faults import FaultPlan, Faulty
-from tests.samples import cmdb_change, credentials_secret_arn
+from dbguard_testkit.fakes.clock import FakeClock
+from dbguard_testkit.fakes.credentials import FakeCredentials
+from dbguard_testkit.fakes.jumpserver import PLATFORMS, FakeJumpServer
+from dbguard_testkit.fakes.registry import FakeRegistry
+from dbguard_testkit.fakes.secrets import FakeSecrets, shape
+from dbguard_testkit.faults import FaultPlan, Faulty
+from dbguard_testkit.samples import cmdb_change, credentials_secret_arn
 
 LEASE_SECONDS = 900
 CMDB_ID = "cmdb-4711"
 NAME = "billing-qhb-01"
-CREDENTIALS = credentials_secret_arn("cmdb/billing-qhb-01")  # what tests.samples.cmdb_change names
+CREDENTIALS = credentials_secret_arn("cmdb/billing-qhb-01")  # what dbguard_testkit.samples.cmdb_change names
 
 
 @dataclass

@@ -8,7 +8,7 @@ import pytest
 
 from dbguard.cmdb.parsing import parse_change
 from dbguard.errors import InvalidInput, MalformedInput, PayloadTooLarge
-from tests.samples import cmdb_change, eventbridge_event
+from dbguard_testkit.samples import cmdb_change, eventbridge_event
 from tests.scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[3]

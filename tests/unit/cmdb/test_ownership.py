@@ -18,8 +18,8 @@ from dbguard.secrets.ports import OWNER_TAG
 from dbguard.services.cmdb_sync import SyncOutcome
 from dbguard.services.rotation_runner import RotationRunner
 from dbguard.services.secrets_manager_rotation import SecretsManagerRotation
-from tests.fakes.jumpserver import Rejected
-from tests.samples import credentials_secret_arn
+from dbguard_testkit.fakes.jumpserver import Rejected
+from dbguard_testkit.samples import credentials_secret_arn
 from tests.unit.cmdb.conftest import CMDB_ID, NAME, SyncWorld
 
 OTHER = "cmdb-other"  # bound to the test credentials as well (conftest)

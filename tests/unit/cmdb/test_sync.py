@@ -1,4 +1,4 @@
-"""CmdbSync's every branch, on in-memory fakes of its ports (tests/fakes): versions, registration,
+"""CmdbSync's every branch, on in-memory fakes of its ports (dbguard_testkit/fakes): versions, registration,
 updates, retirement, and the repair of what an earlier attempt left behind."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dbguard.errors import NameCollision, RejectedChange
 from dbguard.jumpserver import OutcomeUnknown
 from dbguard.registry.lease import LeaseBusy
 from dbguard.services.cmdb_sync import SyncOutcome
-from tests.fakes.jumpserver import PLATFORMS, ROOT_NODE
+from dbguard_testkit.fakes.jumpserver import PLATFORMS, ROOT_NODE
 from tests.unit.cmdb.conftest import CMDB_ID, LEASE_SECONDS, NAME, SyncWorld
 
 

@@ -1,7 +1,7 @@
 """A CMDB change failing at any call converges when SQS delivers it again.
 
 Each call CmdbSync (and the rotation it runs) makes to JumpServer, the registry, the database
-secrets and the credentials secrets is made to fail in turn (tests/faults.py): before it runs, after
+secrets and the credentials secrets is made to fail in turn (dbguard_testkit/faults.py): before it runs, after
 it ran, and as a kill at either point (no cleanup runs, the lease stays until it runs out). The same
 change applied again, cleanly, must then leave one asset, account and permission for the database,
 recorded by the registry as JumpServer holds them, a secret for an active database whose token was
@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from dbguard.errors import RejectedChange
-from tests.fakes.tokens import ONE_TIME_SECONDS
-from tests.faults import FaultPlan, Killed, each_failure
-from tests.samples import credentials_secret_arn
+from dbguard_testkit.fakes.tokens import ONE_TIME_SECONDS
+from dbguard_testkit.faults import FaultPlan, Killed, each_failure
+from dbguard_testkit.samples import credentials_secret_arn
 from tests.unit.cmdb.conftest import CMDB_ID, LEASE_SECONDS, NAME, SyncWorld
 
 Change = dict[str, Any]

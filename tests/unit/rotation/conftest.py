@@ -1,4 +1,4 @@
-"""A rotation wired to in-memory fakes (tests/fakes), with the invariant the rotation keeps:
+"""A rotation wired to in-memory fakes (dbguard_testkit/fakes), with the invariant the rotation keeps:
 every token a label of the secret refers to is valid; after a clean run no other one is."""
 
 from __future__ import annotations
@@ -11,17 +11,17 @@ import pytest
 from dbguard.jumpserver import JumpServerAccount
 from dbguard.registry.models import EntryStatus, RegistryEntry
 from dbguard.services.rotator import Rotator
-from tests.fakes import FakeClock, FakeConnectionTokens, FakeRegistry, FakeSecrets
-from tests.fakes.secrets import shape
-from tests.fakes.tokens import ONE_TIME_SECONDS
-from tests.faults import FaultPlan, Faulty
+from dbguard_testkit.fakes import FakeClock, FakeConnectionTokens, FakeRegistry, FakeSecrets
+from dbguard_testkit.fakes.secrets import shape
+from dbguard_testkit.fakes.tokens import ONE_TIME_SECONDS
+from dbguard_testkit.faults import FaultPlan, Faulty
 
 LEASE_SECONDS = 900
 DATABASE = "billing-qhb-01"
 
 
 class CallLog:
-    """A plan for tests/faults.py Faulty that fails nothing and notes each call's name."""
+    """A plan for dbguard_testkit/faults.py Faulty that fails nothing and notes each call's name."""
 
     def __init__(self) -> None:
         self.names: list[str] = []
@@ -32,7 +32,7 @@ class CallLog:
 
 
 class FailOn(FaultPlan):
-    """Fails the first call of each method named, as `mode` says (tests/faults.py MODES)."""
+    """Fails the first call of each method named, as `mode` says (dbguard_testkit/faults.py MODES)."""
 
     def __init__(self, *names: str, mode: str = "before") -> None:
         super().__init__(None, mode)

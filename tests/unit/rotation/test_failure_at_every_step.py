@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from dbguard.rotation.steps import RotationStep
 from dbguard.services.secrets_manager_rotation import SecretsManagerRotation
-from tests.faults import FaultPlan, Killed, each_failure
+from dbguard_testkit.faults import FaultPlan, Killed, each_failure
 from tests.unit.rotation.conftest import DATABASE, LEASE_SECONDS, Rig
 
 

@@ -11,8 +11,8 @@ import pytest
 from dbguard.registry.models import EntryStatus
 from dbguard.secrets.ports import SecretValueNotFound
 from dbguard.services.rotator import Outcome, TokenRejected
-from tests.fakes.tokens import REUSABLE_SECONDS
-from tests.faults import Killed
+from dbguard_testkit.fakes.tokens import REUSABLE_SECONDS
+from dbguard_testkit.faults import Killed
 from tests.unit.rotation.conftest import DATABASE, LEASE_SECONDS, CallLog, FailOn, Rig
 
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from dbguard.registry.models import EntryStatus, RotationStateChange
 from dbguard.services.rotation_runner import RotationRunner
 from dbguard.services.rotator import Outcome
-from tests.fakes.tokens import REUSABLE_SECONDS
+from dbguard_testkit.fakes.tokens import REUSABLE_SECONDS
 from tests.unit.rotation.conftest import Rig
 
 DAY = 86400

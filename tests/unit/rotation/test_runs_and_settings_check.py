@@ -15,7 +15,7 @@ from dbguard.rotation.policy import RotationPolicy, databases_at_once
 from dbguard.services.rotation_runner import RotationRunner, RunReport
 from dbguard.services.settings_check import SettingsCheck, StartupFailed
 from dbguard.validation import parse_event
-from tests.samples import custom_resource_request
+from dbguard_testkit.samples import custom_resource_request
 
 GOOD_POLICY = RotationPolicy("rate(1 hour)", 7 * 86400, 30 * 86400, 3600)
 GAPPY_POLICY = RotationPolicy("rate(7 days)", 86400, 30 * 86400, 3600)

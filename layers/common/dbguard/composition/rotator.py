@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
 from pydantic import Field, Json
 
-from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.composition.settings import EnvSettings
 from dbguard.engines import DEFAULT_ENGINES, EngineProfile
 from dbguard.errors import ConfigurationError
@@ -13,6 +16,7 @@ from dbguard.registry.models import RegistryEntry
 from dbguard.registry.ports import RotationRegistry
 from dbguard.rotation.ports import ConnectionTokens
 from dbguard.secrets.contract import DatabaseSecret, ProxyEndpoint, shape_secret
+from dbguard.secrets.ports import DatabaseSecretStore
 from dbguard.services.rotator import Rotator
 
 
@@ -40,8 +44,13 @@ class RegistrySettings(EnvSettings):
 
 
 def build_rotator(
-    settings: RegistrySettings, tokens: ConnectionTokens, registry: RotationRegistry, secrets: DatabaseSecrets
+    settings: RegistrySettings,
+    tokens: ConnectionTokens,
+    registry: RotationRegistry,
+    secrets: DatabaseSecretStore,
+    clock: Callable[[], datetime] | None = None,
 ) -> Rotator:
+    """`clock`: another clock than the system's (a chaos run skips ahead in time)."""
     engines = settings.engines
     proxy = ProxyEndpoint(host=settings.jumpserver_proxy_host, default_port=settings.jumpserver_proxy_port)
 
@@ -53,8 +62,9 @@ def build_rotator(
             )
         return shape_secret(entry, token, profile, proxy)
 
+    timing: dict[str, Any] = {"clock": clock} if clock else {}
     return Rotator(
         tokens, secrets, registry, shape,
         lease_seconds=settings.rotation_lease_seconds,
-        min_interval_seconds=settings.consumer_cache_seconds,
+        min_interval_seconds=settings.consumer_cache_seconds, **timing,
     )  # fmt: skip

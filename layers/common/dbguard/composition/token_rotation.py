@@ -6,13 +6,15 @@ so a cold start keeps what it built or the error that stopped it (ColdStart)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from pydantic import Field
 
 from dbguard.adapters import aws
 from dbguard.adapters.cloudformation import CloudFormationAnswers
+from dbguard.adapters.jumpserver.client import JumpServerClient
 from dbguard.adapters.registry_store import Registry
 from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.composition.jumpserver import JumpServerSettings, build_jumpserver
@@ -20,6 +22,7 @@ from dbguard.composition.rotator import RegistrySettings, build_rotator
 from dbguard.observability import logger
 from dbguard.registry.ports import RotationRegistry
 from dbguard.rotation.policy import RotationPolicy, databases_at_once
+from dbguard.secrets.ports import DatabaseSecretStore
 from dbguard.services.rotation_runner import RotationRunner
 from dbguard.services.secrets_manager_rotation import SecretsManagerRotation
 from dbguard.services.settings_check import SettingsCheck, StartupFailed
@@ -51,18 +54,35 @@ class TokenRotation:
     settings_check: SettingsCheck
 
 
+@dataclass(frozen=True)
+class RotationAdapters:
+    """What token_rotation talks to."""
+
+    registry: RotationRegistry
+    secrets: DatabaseSecretStore
+    jumpserver: JumpServerClient
+
+
 def compose(
-    environ: Mapping[str, str] | None = None, *, registry: RotationRegistry | None = None
+    environ: Mapping[str, str] | None = None,
+    *,
+    around: Callable[[RotationAdapters], RotationAdapters] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> TokenRotation:
-    """The function's graph from the environment (`environ`: another one, for the benchmark; `registry`:
-    another registry, for the benchmark's model of DynamoDB)."""
+    """The function's graph from its environment. The benchmark and the chaos run build theirs with it
+    too: `environ` another environment, `around` the adapters wrapped or replaced (faults, a model of
+    DynamoDB), `clock` another clock."""
     register_restore_hooks()  # what environments restored from one SnapStart snapshot would share
     settings = TokenRotationSettings.load(environ)
     secretsmanager = aws.client("secretsmanager")
-    registry = registry or Registry.create(settings.registry_table_name)
-    secrets = DatabaseSecrets(secretsmanager, settings.secrets_prefix)
-    jumpserver = build_jumpserver(settings, secretsmanager, max_in_flight=settings.rotation_concurrency)
-    rotator = build_rotator(settings, jumpserver, registry, secrets)
+    adapters = RotationAdapters(
+        registry=Registry.create(settings.registry_table_name),
+        secrets=DatabaseSecrets(secretsmanager, settings.secrets_prefix),
+        jumpserver=build_jumpserver(settings, secretsmanager, max_in_flight=settings.rotation_concurrency),
+    )
+    if around is not None:
+        adapters = around(adapters)
+    rotator = build_rotator(settings, adapters.jumpserver, adapters.registry, adapters.secrets, clock)
     at_once = databases_at_once(
         settings.rotation_concurrency,
         settings.jumpserver_requests_per_minute,
@@ -70,14 +90,14 @@ def compose(
     )
     return TokenRotation(
         runner=RotationRunner(
-            registry,
+            adapters.registry,
             rotator,
             at_once,
             window_seconds=settings.rotation_window_seconds,
             deadline_margin_seconds=settings.rotation_deadline_margin_seconds,
         ),
-        secrets_manager_rotation=SecretsManagerRotation(rotator, registry, secrets),
-        settings_check=SettingsCheck(CloudFormationAnswers(), settings.policy(), jumpserver),
+        secrets_manager_rotation=SecretsManagerRotation(rotator, adapters.registry, adapters.secrets),
+        settings_check=SettingsCheck(CloudFormationAnswers(), settings.policy(), adapters.jumpserver),
     )
 
 

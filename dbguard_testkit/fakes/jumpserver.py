@@ -1,5 +1,5 @@
 """JumpServer in memory, as cmdb_sync and the rotation see it: the inventory (cmdb/ports.py
-JumpServerInventory) on top of the connection tokens (tests/fakes/tokens.py), with the simulator's
+JumpServerInventory) on top of the connection tokens (dbguard_testkit/fakes/tokens.py), with the simulator's
 rules (jumpserver_sim/api.py) that cmdb_sync depends on:
 
 - asset names are unique in the organisation (create and rename alike);
@@ -26,8 +26,8 @@ from dbguard.cmdb.inventory import (
 )
 from dbguard.errors import ConfigurationError, RejectedChange, Unretryable
 from dbguard.jumpserver import AlreadyExists, JumpServerAccount, NotInJumpServer, PermissionMissing
-from tests.fakes.clock import FakeClock
-from tests.fakes.tokens import FakeConnectionTokens, FakeToken
+from dbguard_testkit.fakes.clock import FakeClock
+from dbguard_testkit.fakes.tokens import FakeConnectionTokens, FakeToken
 
 PLATFORMS = {"MySQL": 17, "MariaDB": 18, "PostgreSQL": 19}  # v4's ids (jumpserver_sim/state.py)
 ROOT_NODE = "00000000-0000-0000-0000-00000000000r"

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pydantic import SecretStr
 
 from dbguard.jumpserver import IssuedToken, JumpServerAccount, PermissionMissing
-from tests.fakes.clock import FakeClock
+from dbguard_testkit.fakes.clock import FakeClock
 
 ONE_TIME_SECONDS = 300
 REUSABLE_SECONDS = 30 * 86400

@@ -9,7 +9,7 @@ from typing import Any
 from dbguard.adapters.dynamodb import to_item
 from dbguard.audit.parsing import parse_body
 from dbguard.audit.records import audit_record
-from tests.samples import connection_event, ddl_event
+from dbguard_testkit.samples import connection_event, ddl_event
 
 DAY_MS = 86_400_000
 START_MS = 1_785_000_000_000

@@ -3,7 +3,7 @@ item of attributes per database, each writer touching only its own attributes, a
 a version at least as new was applied, and a lease per database that runs out at the time the
 holder named (`now` + `seconds`: the caller's clock decides when it expired).
 
-A holder killed inside the lease (an exception that is not an `Exception`, like tests/faults.py
+A holder killed inside the lease (an exception that is not an `Exception`, like dbguard_testkit/faults.py
 Killed) leaves its lease behind, as a function that stopped would."""
 
 from __future__ import annotations
