@@ -20,8 +20,6 @@ from jumpserver_sim.state import State
 from jumpserver_sim.static_answers import StaticAnswers
 from jumpserver_sim.tokens import ConnectionTokens
 
-V4_ONLY = ("/api/v1/assets/directories/", "/api/v1/authentication/admin-connection-token/")
-
 
 class Api:
     def __init__(self, state: State) -> None:
@@ -50,8 +48,6 @@ class Api:
         static = self.static.recorded(path)
         if static is not None:
             return static["status"] != 404  # recorded as Django's {"error": "Not found"}
-        if self.state.version == "v3" and path.startswith(V4_ONLY):
-            return False
         return any(pattern.match(path) for _, pattern, _ in self.routes)
 
     def handle(self, request: Request) -> Response:

@@ -14,7 +14,6 @@ from jumpserver_sim.asset_fields import asset_platform, default_protocols, valid
 from jumpserver_sim.drf import (
     DETAIL,
     NUL_REFUSED,
-    ROUTE_NOT_FOUND,
     ApiError,
     Request,
     Response,
@@ -35,15 +34,17 @@ class DatabaseAssets:
         self.state = state
 
     def routes(self) -> list[Route]:
-        return [
+        routes: list[Route] = [
             ("GET", DATABASES, self.list_assets),
-            ("GET", r"/api/v1/assets/directories/", self.list_directories),
             ("POST", DATABASES, self.create_asset),
             ("GET", rf"{DATABASES}{DETAIL}/", self.get_asset),
             ("PATCH", rf"{DATABASES}{DETAIL}/", self.update_asset),
             ("PUT", rf"{DATABASES}{DETAIL}/", self.update_asset),
             ("DELETE", rf"{DATABASES}{DETAIL}/", self.delete_asset),
         ]
+        if self.state.version == "v4":
+            routes.append(("GET", r"/api/v1/assets/directories/", self.list_directories))
+        return routes
 
     def list_assets(self, request: Request) -> Response:
         # the filterset's form fields are Django CharFields: ProhibitNullCharactersValidator again,
@@ -63,8 +64,6 @@ class DatabaseAssets:
     def list_directories(self, request: Request) -> Response:
         """dbguard creates no directory-service assets; the route's existence is what tells a v4.9+
         server from an older one."""
-        if self.state.version == "v3":
-            raise ROUTE_NOT_FOUND
         return page(request, [], self.state.version)
 
     def get_asset(self, request: Request, id: str) -> Response:

@@ -14,7 +14,6 @@ from jumpserver_sim.drf import (
     INTERNAL_ERROR,
     MISSING,
     PERMISSION_DENIED,
-    ROUTE_NOT_FOUND,
     ApiError,
     Request,
     Response,
@@ -41,7 +40,7 @@ class ConnectionTokens:
         self.state = state
 
     def routes(self) -> list[Route]:
-        return [
+        routes: list[Route] = [
             ("GET", TOKENS, self.list_tokens),
             ("POST", TOKENS, self.create_token),
             ("OPTIONS", TOKENS, self.token_options),
@@ -49,9 +48,13 @@ class ConnectionTokens:
             ("DELETE", rf"{TOKENS}{DETAIL}/", self.delete_token),
             ("PATCH", rf"{TOKENS}{DETAIL}/reuse/", self.reuse_token),
             ("PATCH", rf"{TOKENS}{DETAIL}/expire/", self.expire_token),
-            ("GET", ADMIN_TOKENS, self.list_admin_tokens),
-            ("POST", ADMIN_TOKENS, self.create_admin_token),
         ]
+        if self.state.version == "v4":
+            routes += [
+                ("GET", ADMIN_TOKENS, self.list_admin_tokens),
+                ("POST", ADMIN_TOKENS, self.create_admin_token),
+            ]
+        return routes
 
     def list_tokens(self, request: Request) -> Response:
         """ConnectionTokenViewSet.get_queryset: the caller's live tokens of every type, in
@@ -162,7 +165,5 @@ class ConnectionTokens:
         return token
 
     def _check_superuser(self) -> None:
-        if self.state.version == "v3":
-            raise ROUTE_NOT_FOUND
         if not self.state.service_user.is_superuser:  # AdminConnectionTokenViewSet.check_permissions
             raise PERMISSION_DENIED
