@@ -1,7 +1,8 @@
 """Connection tokens: apps/authentication/api/connection_token.py ConnectionTokenViewSet (its `reuse`
-and `expire` actions, no DELETE) with apps/authentication/serializers/connection_token.py
-ConnectionTokenSerializer and apps/authentication/models/connection_token.py ConnectionToken (a new
-token lives 300 s, date_expired_default; set_reusable), the same at v3.10.23 and v4.10.16. v4 adds
+and `expire` actions; http_method_names has no DELETE, so the router's 405 answers one) with
+apps/authentication/serializers/connection_token.py ConnectionTokenSerializer and
+apps/authentication/models/connection_token.py ConnectionToken (a new token lives 300 s,
+date_expired_default; set_reusable), the same at v3.10.23 and v4.10.16. v4 adds
 AdminConnectionTokenViewSet (admin-connection-token, since v4.8): for superusers, and blind to asset
 permissions (AdminConnectionToken.get_user_permed_account)."""
 
@@ -23,7 +24,6 @@ from jumpserver_sim.drf import (
     field_error,
     invalid_pk,
     is_uuid,
-    method_not_allowed,
     not_found,
     object_body,
 )
@@ -45,7 +45,6 @@ class ConnectionTokens:
             ("POST", TOKENS, self.create_token),
             ("OPTIONS", TOKENS, self.token_options),
             ("GET", rf"{TOKENS}{DETAIL}/", self.get_token),
-            ("DELETE", rf"{TOKENS}{DETAIL}/", self.delete_token),
             ("PATCH", rf"{TOKENS}{DETAIL}/reuse/", self.reuse_token),
             ("PATCH", rf"{TOKENS}{DETAIL}/expire/", self.expire_token),
         ]
@@ -88,9 +87,6 @@ class ConnectionTokens:
 
     def get_token(self, request: Request, id: str) -> Response:
         return Response(200, self.state.render_token(self._live_token(id, request), request.now))
-
-    def delete_token(self, request: Request, id: str) -> Response:
-        return method_not_allowed("DELETE")
 
     def reuse_token(self, request: Request, id: str) -> Response:
         """ExtraActionApiMixin.reuse + ConnectionToken.set_reusable: refused whatever the body says
