@@ -96,7 +96,7 @@ jumpserver-sim: venv ## a JumpServer simulator on 127.0.0.1 (JMS_SIM_PORT, JMS_S
 	$(BIN)/python -m jumpserver_sim
 
 .PHONY: contract-real
-contract-real: venv ## the JumpServer contract tests against real servers (JUMPSERVER_CONTRACT_URL/_TOKEN/_VERSION, or ../shared/real-jumpserver)
+contract-real: venv ## the JumpServer contract tests against your server (JUMPSERVER_CONTRACT_URL, _TOKEN, _VERSION=v3|v4)
 	scripts/contract-real
 
 .PHONY: bench

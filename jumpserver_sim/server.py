@@ -17,7 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from jumpserver_sim.api import Api, ApiError, Request, Response
+from jumpserver_sim.api import Api
+from jumpserver_sim.drf import ApiError, Request, Response
 from jumpserver_sim.state import AccountTemplate, State, User
 
 _SIGNATURE = re.compile(r'(\w+)="([^"]*)"')

@@ -32,7 +32,9 @@ SECRET_TYPES = {
     "api_key": "API key",
 }
 
-# name -> (id, protocol, hidden from the API); v3 open source hides PostgreSQL (DESIGN facts)
+# name -> (id, protocol, hidden from the API). MySQL's and PostgreSQL's ids are the recorded servers'
+# (tests/contract/recordings), MariaDB's the simulator's own; v3 open source hides PostgreSQL
+# (apps/assets/const/database.py get_community_types)
 PLATFORMS = {
     "v3": {
         "MySQL": (18, "mysql", False),

@@ -2,8 +2,9 @@
 
 The simulator answers with objects shaped exactly like the real servers' (every key, every value
 type), so it starts from the recorded response of each kind of object and fills in its own values.
-The recordings live outside the repository (../shared/jumpserver-recordings); the extract is
-committed so neither the simulator nor the tests depend on them.
+The recordings are tests/contract/recordings (its README says how they were made); the extract is
+committed so the simulator does not read them at run time. `python scripts/extract_sim_templates.py
+[FOLDER]` reads FOLDER instead, e.g. new recordings laid out the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+RECORDINGS = REPO_ROOT / "tests" / "contract" / "recordings"
 VERSIONS = {"v3": "v3.10.23", "v4": "v4.10.16"}
 OBJECTS = {
     "asset": "08-database-create",
@@ -69,4 +71,4 @@ def main(recordings: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO_ROOT.parent / "shared" / "jumpserver-recordings")
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else RECORDINGS)

@@ -114,7 +114,7 @@ def seed_earlier_assets(simulator: Simulator) -> None:
 def test_every_recorded_exchange_replays_with_the_same_status_and_shape(version):
     ids: dict[str, str] = {}
     failures = []
-    # the recorded servers ran with CONNECTION_TOKEN_REUSABLE: true (../shared/real-jumpserver)
+    # the recorded servers ran with CONNECTION_TOKEN_REUSABLE: true (recordings/README.md)
     with Simulator(
         version, private_token=PRIVATE_TOKEN, access_keys=dict([ACCESS_KEY]), connection_token_reusable=True
     ) as simulator:

@@ -1,4 +1,4 @@
-"""The simulator validates requests the way JumpServer does (../shared/jumpserver-api.md)."""
+"""The simulator validates requests the way JumpServer does (docs/jumpserver.md)."""
 
 import requests
 
