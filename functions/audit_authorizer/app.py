@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,
@@ -18,7 +17,8 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dbguard.composition.audit_authorizer import compose
-from dbguard.observability import logger, metrics, tracer
+from dbguard.metric_catalogue import INGEST_TOKEN_MISSING, INGEST_TOKEN_REJECTED
+from dbguard.observability import emit, logger, metrics, tracer
 
 tokens = compose()
 INGEST_ROUTE = "/audit/events"
@@ -31,7 +31,7 @@ INGEST_ROUTE = "/audit/events"
 def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict[str, Any]:
     token = (event.query_string_parameters or {}).get("token")
     if not token:
-        metrics.add_metric(name="IngestTokenMissing", unit=MetricUnit.Count, value=1)
+        emit(INGEST_TOKEN_MISSING, 1)
         raise Exception("Unauthorized")  # API Gateway answers 401 for exactly this message
     slot = tokens.slot_of(token)
     arn = event.parsed_arn
@@ -44,7 +44,7 @@ def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaConte
         context={"tokenSlot": -1 if slot is None else slot},
     )
     if slot is None:
-        metrics.add_metric(name="IngestTokenRejected", unit=MetricUnit.Count, value=1)
+        emit(INGEST_TOKEN_REJECTED, 1)
         logger.warning("ingest token rejected", extra={"sourceIp": event.request_context.identity.source_ip})
         policy.deny_all_routes()
     else:

@@ -9,13 +9,13 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dbguard.audit.parsing import parse_body
 from dbguard.composition.audit_ingest import compose
 from dbguard.http_api import ProxyAnswer, ProxyEvent, answer_route, json_response, request_body
-from dbguard.observability import logger, metrics, tracer
+from dbguard.metric_catalogue import DIRECT_CONNECTIONS, EVENTS_DUPLICATE, EVENTS_STORED
+from dbguard.observability import emit, logger, metrics, tracer
 
 audit = compose()
 
@@ -23,11 +23,9 @@ audit = compose()
 def post_events(event: ProxyEvent) -> ProxyAnswer:
     parsed = parse_body(request_body(event), audit.max_request_bytes)
     outcome = audit.ingest.accept(parsed, time.time_ns() // 1_000_000)
-    metrics.add_metric(name="EventsStored", unit=MetricUnit.Count, value=outcome.stored)
-    metrics.add_metric(
-        name="EventsDuplicate", unit=MetricUnit.Count, value=len(outcome.results) - outcome.stored
-    )
-    metrics.add_metric(name="DirectConnections", unit=MetricUnit.Count, value=outcome.direct_stored)
+    emit(EVENTS_STORED, outcome.stored)
+    emit(EVENTS_DUPLICATE, len(outcome.results) - outcome.stored)
+    emit(DIRECT_CONNECTIONS, outcome.direct_stored)
     ids = [result.id for result in outcome.results]
     logger.info("audit events accepted", extra={"stored": outcome.stored, "ids": ids})
     status = HTTPStatus.CREATED if outcome.stored else HTTPStatus.OK

@@ -8,7 +8,6 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dbguard.audit.filters import EventFilters
@@ -23,15 +22,16 @@ from dbguard.http_api import (
     proxy_answer,
     request_header,
 )
-from dbguard.observability import logger, metrics, tracer
+from dbguard.metric_catalogue import QUERY_EVENTS_RETURNED, QUERY_INDEX_ITEMS_READ
+from dbguard.observability import emit, logger, metrics, tracer
 
 search = compose()
 
 
 def list_events(event: ProxyEvent) -> ProxyAnswer:
     result = search.search(EventFilters.of_query_string(event.get("multiValueQueryStringParameters") or {}))
-    metrics.add_metric(name="QueryEventsReturned", unit=MetricUnit.Count, value=len(result.page.events))
-    metrics.add_metric(name="QueryIndexItemsRead", unit=MetricUnit.Count, value=result.index_items_read)
+    emit(QUERY_EVENTS_RETURNED, len(result.page.events))
+    emit(QUERY_INDEX_ITEMS_READ, result.index_items_read)
     if "text/csv" in request_header(event, "Accept").lower():
         return _as_csv(result.page)
     return json_response(HTTPStatus.OK, result.page.model_dump(by_alias=True))

@@ -10,21 +10,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dbguard.cmdb.parsing import parse_change
 from dbguard.composition.cmdb_sync import compose
 from dbguard.errors import InvalidInput, Unretryable
-from dbguard.observability import logger, metrics, tracer
+from dbguard.metric_catalogue import (
+    CHANGES_DEFERRED,
+    CHANGES_FAILED,
+    CHANGES_IGNORED_STALE,
+    CHANGES_REJECTED,
+    DATABASES_REGISTERED,
+    DATABASES_RETIRED,
+    DATABASES_UPDATED,
+)
+from dbguard.observability import emit, logger, metrics, tracer
 
 parts = compose()
 
 _OUTCOME_METRICS = {
-    "registered": "DatabasesRegistered",
-    "updated": "DatabasesUpdated",
-    "retired": "DatabasesRetired",
-    "ignored_stale": "ChangesIgnoredStale",
+    "registered": DATABASES_REGISTERED,
+    "updated": DATABASES_UPDATED,
+    "retired": DATABASES_RETIRED,
+    "ignored_stale": CHANGES_IGNORED_STALE,
 }
 
 
@@ -40,7 +48,7 @@ class ChangeDeferred(Exception):
 
 def handle_record(record: dict[str, Any], lambda_context: LambdaContext | None = None) -> None:
     if lambda_context is not None and lambda_context.get_remaining_time_in_millis() < DEADLINE_MARGIN_MS:
-        metrics.add_metric(name="ChangesDeferred", unit=MetricUnit.Count, value=1)
+        emit(CHANGES_DEFERRED, 1)
         raise ChangeDeferred(f"message {record['messageId']} not started: the invocation's time is nearly up")
     try:
         change = parse_change(record["body"], parts.settings.cmdb_max_event_bytes)
@@ -49,10 +57,10 @@ def handle_record(record: dict[str, Any], lambda_context: LambdaContext | None =
         _reject(record, str(error))
         return
     except Exception:
-        metrics.add_metric(name="ChangesFailed", unit=MetricUnit.Count, value=1)
+        emit(CHANGES_FAILED, 1)
         logger.exception("CMDB change failed; SQS will retry it", extra={"message_id": record["messageId"]})
         raise
-    metrics.add_metric(name=_OUTCOME_METRICS[outcome.value], unit=MetricUnit.Count, value=1)
+    emit(_OUTCOME_METRICS[outcome.value], 1)
     logger.info(
         "CMDB change applied",
         extra={"outcome": outcome.value, "cmdb_id": change.instance.id, "version": change.version},
@@ -61,7 +69,7 @@ def handle_record(record: dict[str, Any], lambda_context: LambdaContext | None =
 
 def _reject(record: dict[str, Any], reason: str) -> None:
     parts.dead_letters.send(record["body"], reason, record["messageId"])
-    metrics.add_metric(name="ChangesRejected", unit=MetricUnit.Count, value=1)
+    emit(CHANGES_REJECTED, 1)
     logger.error(
         "CMDB change rejected; sent to the DLQ", extra={"message_id": record["messageId"], "reason": reason}
     )

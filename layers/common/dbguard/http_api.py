@@ -15,10 +15,9 @@ from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from dbguard.errors import DbguardError, InvalidInput, MalformedInput, Problem, StorageUnavailable
-from dbguard.observability import logger, metrics
+from dbguard.metric_catalogue import REQUESTS_REJECTED, STORAGE_THROTTLED
+from dbguard.observability import emit, logger
 
 ProxyEvent = Mapping[str, Any]
 ProxyAnswer = dict[str, Any]
@@ -91,7 +90,7 @@ def error_answer(error: DbguardError) -> ProxyAnswer:
     if status is None:
         raise error
     if isinstance(error, StorageUnavailable):
-        metrics.add_metric(name="StorageThrottled", unit=MetricUnit.Count, value=1)
+        emit(STORAGE_THROTTLED, 1)
         logger.warning("storage unavailable; client told to retry", extra={"reason": str(error)})
         return error_response(
             status,
@@ -99,6 +98,6 @@ def error_answer(error: DbguardError) -> ProxyAnswer:
             headers={"Retry-After": str(error.retry_after)},
         )
     problems = error.problems if isinstance(error, InvalidInput) else []
-    metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
+    emit(REQUESTS_REJECTED, 1)
     logger.info("request rejected", extra={"status": int(status), "reason": str(error)})
     return error_response(status, str(error), problems)

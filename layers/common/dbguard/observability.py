@@ -13,6 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from dbguard.metric_catalogue import Metric
 
 
 def tracing_enabled() -> bool:
@@ -42,3 +45,8 @@ def _unchanged(function: Callable[..., Any]) -> Callable[..., Any]:
 logger = Logger()
 tracer = Tracer() if tracing_enabled() else NoTracer()
 metrics = Metrics()
+
+
+def emit(metric: Metric, value: float) -> None:
+    """One data point of a catalogued metric (metric_catalogue.py), published with the invocation."""
+    metrics.add_metric(name=metric.name, unit=MetricUnit(metric.unit), value=value)

@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dbguard.adapters import aws
 from dbguard.audit.direct import ANNOUNCEMENT_DETAIL_TYPE, ANNOUNCEMENT_SOURCE, DirectConnection
-from dbguard.observability import logger, metrics
+from dbguard.metric_catalogue import DIRECT_CONNECTIONS_DEAD_LETTERED, DIRECT_CONNECTIONS_UNANNOUNCED
+from dbguard.observability import emit, logger
 
 DEFAULT_BUS = "default"
 _BATCH_LIMIT = 10  # entries per PutEvents call, messages per SendMessageBatch call
@@ -99,9 +99,9 @@ class EventBridgeAnnouncer:
                 reachable = False
                 lost += [connection.id for connection, _, _ in batch]
         dead_lettered = len(refused) - len(lost)
-        metrics.add_metric(name="DirectConnectionsDeadLettered", unit=MetricUnit.Count, value=dead_lettered)
+        emit(DIRECT_CONNECTIONS_DEAD_LETTERED, dead_lettered)
         if lost:
-            metrics.add_metric(name="DirectConnectionsUnannounced", unit=MetricUnit.Count, value=len(lost))
+            emit(DIRECT_CONNECTIONS_UNANNOUNCED, len(lost))
             logger.error(
                 "direct connection announcements lost: EventBridge and the dead-letter queue refused them",
                 extra={"ids": lost},

@@ -10,9 +10,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
-from dbguard.observability import logger, metrics
+from dbguard.metric_catalogue import (
+    ROTATION_DEFERRED,
+    ROTATION_FAILED,
+    ROTATION_RUN_DURATION,
+    ROTATION_SKIPPED,
+    TOKENS_EXPIRED,
+    TOKENS_ROTATED,
+)
+from dbguard.observability import emit, logger
 from dbguard.registry.models import RegistryEntry
 from dbguard.registry.ports import RotationRegistry
 from dbguard.services.rotator import Outcome, RotationResult, Rotator
@@ -111,13 +117,13 @@ class RotationRunner:
 
 def _summarise(report: RunReport, started: float) -> dict[str, Any]:
     counts = {outcome.value: report.count(outcome) for outcome in Outcome}
-    metrics.add_metric(name="TokensRotated", unit=MetricUnit.Count, value=counts["rotated"])
-    metrics.add_metric(name="RotationFailed", unit=MetricUnit.Count, value=counts["failed"])
-    metrics.add_metric(name="RotationSkipped", unit=MetricUnit.Count, value=report.not_due)
-    metrics.add_metric(name="RotationDeferred", unit=MetricUnit.Count, value=len(report.deferred))
-    metrics.add_metric(name="TokensExpired", unit=MetricUnit.Count, value=report.tokens_expired)
+    emit(TOKENS_ROTATED, counts["rotated"])
+    emit(ROTATION_FAILED, counts["failed"])
+    emit(ROTATION_SKIPPED, report.not_due)
+    emit(ROTATION_DEFERRED, len(report.deferred))
+    emit(TOKENS_EXPIRED, report.tokens_expired)
     duration_ms = (time.monotonic() - started) * 1000
-    metrics.add_metric(name="RotationRunDuration", unit=MetricUnit.Milliseconds, value=duration_ms)
+    emit(ROTATION_RUN_DURATION, duration_ms)
     summary = {**counts, "not_due": report.not_due, "deferred": report.deferred}
     logger.info("rotation run finished", extra=summary)
     return {**summary, "results": [result.as_dict() for result in report.results]}
