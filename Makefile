@@ -91,6 +91,11 @@ rotate: venv ## rotate now on the running local stack: make rotate DATABASES='bi
 	@test -n "$(DATABASES)" || { echo "usage: make rotate DATABASES='billing-qhb-01' (or all)" >&2; exit 2; }
 	$(BIN)/python scripts/rotate.py $(DATABASES)
 
+.PHONY: token-status
+token-status: venv ## where a token stands on the local stack: make token-status DATABASE=billing-qhb-01 TOKEN_ID=<id> (exit 0: revoked)
+	@test -n "$(DATABASE)" -a -n "$(TOKEN_ID)" || { echo "usage: make token-status DATABASE=billing-qhb-01 TOKEN_ID=<connection token id>" >&2; exit 2; }
+	$(BIN)/python scripts/token_status.py $(DATABASE) $(TOKEN_ID)
+
 .PHONY: jumpserver-sim
 jumpserver-sim: venv ## a JumpServer simulator on 127.0.0.1 (JMS_SIM_PORT, JMS_SIM_VERSION v3|v4, JMS_SIM_TOKEN)
 	$(BIN)/python -m jumpserver_sim

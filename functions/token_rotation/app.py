@@ -1,8 +1,9 @@
 """Connection tokens rotated into Secrets Manager.
 
 One function, four callers: the EventBridge schedule (what is due), an operator's invoke
-(`{"rotate": [...]}`), Secrets Manager's rotation steps (`rotate-secret`), and the stack's custom
-resource that refuses settings which cannot keep a valid token in place.
+(`{"rotate": [...]}`, or `{"checkToken": ...}` to see where a token stands), Secrets Manager's
+rotation steps (`rotate-secret`), and the stack's custom resource that refuses settings which cannot
+keep a valid token in place.
 """
 
 from __future__ import annotations
@@ -41,9 +42,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
         request = parse_event(OnDemandRotation, event, "on-demand rotation request")
         return rotation.runner.run_named(request, context.get_remaining_time_in_millis)
+    if "checkToken" in event:
+        from dbguard.rotation.on_demand import TokenCheck  # operators' invokes only (cold start)
+
+        return rotation.token_status.check(parse_event(TokenCheck, event, "token check"))
     if event.get("detail-type") == "Scheduled Event":
         return rotation.runner.run_due(context.get_remaining_time_in_millis)
     raise InvalidInput(
         'unrecognised event: expected a scheduled EventBridge event, {"rotate": [...] | "all"}, '
-        "a Secrets Manager rotation step or a CloudFormation custom resource request"
+        '{"checkToken": ..., "database": ...}, a Secrets Manager rotation step or a CloudFormation '
+        "custom resource request"
     )

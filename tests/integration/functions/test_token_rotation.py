@@ -182,8 +182,9 @@ def test_a_crash_after_the_new_version_is_written_is_repaired_by_the_next_run(
     assert written != before  # AWSCURRENT already, the registry not told: an unrecorded promotion
     assert world.registry_item("cmdb-0")["pendingTokenId"]["S"] == written["token_id"]
     tokens_issued = len(world.jumpserver.store.tokens)
-    assert statuses(rotate(rotation, "billing-qhb-01")) == {"billing-qhb-01": "rotated"}
-    assert len(world.jumpserver.store.tokens) == tokens_issued  # recorded, not rotated again
+    # recorded, not rotated again, and said so: the token current before the crash is still valid
+    assert statuses(rotate(rotation, "billing-qhb-01")) == {"billing-qhb-01": "completed"}
+    assert len(world.jumpserver.store.tokens) == tokens_issued
     current, previous = world.secret(), world.secret(stage="AWSPREVIOUS")
     assert (current, previous["token_id"]) == (written, before["token_id"])
     registry = world.registry_item("cmdb-0")
@@ -364,3 +365,27 @@ def test_secrets_manager_steps_out_of_order_change_nothing(world, databases, rot
         with pytest.raises(Exception):  # noqa: B017, PT011 - Secrets Manager's own error for the version
             rotation.invoke(rotation_step(step, arn, version))
     assert world.describe_secret()["VersionIdsToStages"] == before
+
+
+def test_the_token_check_tells_an_operator_when_a_leaked_token_is_revoked(world, databases, rotation, capsys):
+    leaked = world.secret()["token_id"]
+
+    def check():
+        return rotation.invoke({"checkToken": leaked, "database": "billing-qhb-01"})
+
+    assert (check()["labels"], check()["validInJumpServer"], check()["status"]) == (
+        ["AWSCURRENT"],
+        True,
+        "live",
+    )
+    for _ in range(2):  # docs/operations.md: rotate twice, forced
+        assert statuses(rotation.invoke({"rotate": ["billing-qhb-01"], "force": True})) == {
+            "billing-qhb-01": "rotated"
+        }
+    assert check() == {
+        "database": "billing-qhb-01", "tokenId": leaked, "labels": [], "validInJumpServer": False,
+        "status": "revoked",
+    }  # fmt: skip
+    with pytest.raises(Exception, match="invalid token check"):
+        rotation.invoke({"checkToken": "bad id with spaces", "database": "billing-qhb-01"})
+    assert world.secret()["password"] not in capsys.readouterr().out

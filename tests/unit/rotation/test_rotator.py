@@ -287,9 +287,9 @@ def test_a_pending_version_a_stopped_rotate_secret_left_is_promoted_by_the_next_
     pending = left_pending(rig)
     issued = tokens_issued(rig)
 
-    result = rig.rotator().rotate(rig.entry())  # completing the stopped rotation is this rotation
+    result = rig.rotator().rotate(rig.entry())  # completing the stopped rotation is this run
 
-    assert result.status is Outcome.ROTATED
+    assert result.status is Outcome.COMPLETED  # no new token: the one before is still AWSPREVIOUS
     assert tokens_issued(rig) == issued
     assert rig.labelled() == {"AWSCURRENT": pending, "AWSPREVIOUS": before.current_token_id}
     assert (rig.entry().current_token_id, rig.entry().pending_token_id) == (pending, None)
@@ -410,7 +410,7 @@ def test_a_first_secret_created_though_the_call_failed_keeps_its_token_and_is_re
     assert token in rig.live()
     assert rig.entry().pending_token_id == token
     issued = tokens_issued(rig)
-    assert rig.rotator().rotate(rig.entry()).status is Outcome.ROTATED
+    assert rig.rotator().rotate(rig.entry()).status is Outcome.COMPLETED
     assert rig.entry().current_token_id == token
     assert tokens_issued(rig) == issued
     assert rig.entry().secret_arn is not None
@@ -433,7 +433,7 @@ def rotated_without_a_new_token(rig, promoted: str, previous: str, issued: int):
     """The next run records the promotion a stopped run left, issuing no token; the entry after it."""
     result = rig.rotator().rotate(rig.entry())
     entry = rig.entry()
-    assert result.status is Outcome.ROTATED
+    assert result.status is Outcome.COMPLETED  # said so: no new token was issued
     assert tokens_issued(rig) == issued
     assert (entry.current_token_id, entry.previous_token_id) == (promoted, previous)
     return entry

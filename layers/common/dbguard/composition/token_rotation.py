@@ -26,6 +26,7 @@ from dbguard.secrets.ports import DatabaseSecretStore
 from dbguard.services.rotation_runner import RotationRunner
 from dbguard.services.secrets_manager_rotation import SecretsManagerRotation
 from dbguard.services.settings_check import SettingsCheck, StartupFailed
+from dbguard.services.token_status import TokenStatus
 from dbguard.snapstart import register_restore_hooks
 
 
@@ -52,6 +53,7 @@ class TokenRotation:
     runner: RotationRunner
     secrets_manager_rotation: SecretsManagerRotation
     settings_check: SettingsCheck
+    token_status: TokenStatus
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ def compose(
         ),
         secrets_manager_rotation=SecretsManagerRotation(rotator, adapters.registry, adapters.secrets),
         settings_check=SettingsCheck(CloudFormationAnswers(), settings.policy(), adapters.jumpserver),
+        token_status=TokenStatus(adapters.registry, adapters.secrets, adapters.jumpserver),
     )
 
 

@@ -1,5 +1,7 @@
-"""The on-demand rotation request (contract in docs/rotation.md): `{"rotate": ["<name>", ...]}` or
-`{"rotate": "all"}`, with `"force": true` to rotate within ConsumerCacheSeconds of the last rotation."""
+"""An operator's requests to token_rotation (contract in docs/rotation.md): the on-demand rotation
+`{"rotate": ["<name>", ...]}` or `{"rotate": "all"}`, with `"force": true` to rotate within
+ConsumerCacheSeconds of the last rotation; and the token check `{"checkToken": "<token id>",
+"database": "<name>"}` (is a token still in a label of the database's secret, still valid?)."""
 
 from __future__ import annotations
 
@@ -25,3 +27,10 @@ class OnDemandRotation(BaseModel):
     def names(self) -> list[str] | None:
         """The databases asked for; None means every active one."""
         return None if self.rotate == "all" else self.rotate
+
+
+class TokenCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
+
+    token_id: str = Field(alias="checkToken", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
+    database: DatabaseName

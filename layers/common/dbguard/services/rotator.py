@@ -44,7 +44,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -71,6 +71,9 @@ class Outcome(StrEnum):
     NOT_FOUND = "not_found"
     BUSY = "busy"  # another rotation or CMDB change holds the database's lease
     TOO_SOON = "too_soon"  # rotated within ConsumerCacheSeconds: would expire a cached token
+    # an interrupted rotation was finished (its token promoted), no new token issued: the token that
+    # was current before it is now AWSPREVIOUS and still valid
+    COMPLETED = "completed"
 
 
 @dataclass(frozen=True)
@@ -127,8 +130,8 @@ class Rotator:
                 if fresh is None or not fresh.is_active:
                     return RotationResult(entry.name, Outcome.NOT_FOUND, "no active database of that name")
                 repaired, fresh, versions = self._repair(fresh, lease)
-                if repaired is not None:
-                    return repaired  # an interrupted rotation completed: that is this rotation
+                if repaired is not None:  # an interrupted rotation finished: that is this run
+                    return replace(repaired, status=Outcome.COMPLETED)
                 if not force:
                     self._require_interval(fresh)
                 return self._rotate(fresh, lease, versions, releasing=True)
