@@ -36,8 +36,10 @@ GOALS = [
         1.5,
         1.2,
     ),
-    ("rotation of 1,000 databases <= 1.5 x ideal", "rotation_ratio", 1.5, None),
-    ("JumpServer calls per rotation, steady state <= 3", "rotation_calls_per_database", 3.0, None),
+    # through Secrets Manager (issue 25): at most RotationConcurrency rotations in progress, each one's
+    # registry and Secrets Manager round trips in line with its JumpServer requests (docs/rotation.md)
+    ("rotation of 1,000 databases <= 2.5 x ideal", "rotation_ratio", 2.5, 2.0),
+    ("JumpServer calls per rotation, steady state <= 4", "rotation_calls_per_database", 4.0, None),
     ("layer unzipped <= 15 MB", "layer_mb", 15.0, None),
 ]
 

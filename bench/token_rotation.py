@@ -1,5 +1,7 @@
 """token_rotation: a run over N databases against the JumpServer simulator with injected latency,
 as a ratio to the ideal: the larger of calls x latency / concurrency and calls / the request budget.
+Each rotation goes through Secrets Manager (RotateSecret, AWS's way: dbguard_local/secrets_rotation.py),
+whose four steps call the same graph, as Secrets Manager calls token_rotation.
 
 The ideal counts only JumpServer's latency spread perfectly over the workers (the bench sets no
 request budget, so that term is 0 here; it is what bounds a real server: see "databases an hour");
@@ -28,15 +30,17 @@ import boto3
 from bench.harness import FAKE_AWS, report
 from bench.registry_model import ROUND_TRIP_SECONDS, RegistryOverNetwork
 from dbguard.adapters.registry_store import Registry
-from dbguard.composition.token_rotation import compose
+from dbguard.composition.token_rotation import TokenRotation, compose
 from dbguard.observability import logger
 from dbguard.registry.models import EntryStatus, RegistryEntry
+from dbguard.rotation.steps import RotationStep
 from dbguard.services.rotation_runner import RotationRunner, RunReport
 from dbguard.services.rotator import Outcome
 from dbguard_local.atomic import atomic_mock_aws
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.functions import function_specs
 from dbguard_local.resources import deploy
+from dbguard_local.secrets_rotation import rotations
 from jumpserver_sim import Simulator
 from jumpserver_sim.api import Request
 
@@ -70,12 +74,12 @@ def run() -> dict[str, float]:
     )
     per_hour = V4_THROTTLE_PER_MINUTE * 60 / calls
     rotated = modelled.report.count(Outcome.ROTATED)
+    expired = sum(request.path.endswith("/expire/") for request in modelled.jumpserver_requests)
     report(
         f"token_rotation: {DATABASES} databases in the steady state, {LATENCY_SECONDS * 1000:.0f} ms "
         f"JumpServer latency, concurrency {CONCURRENCY}",
         [
-            ("rotated", f"{rotated} of {DATABASES} ({modelled.report.tokens_expired} tokens two "
-             "rotations back expired)"),
+            ("rotated", f"{rotated} of {DATABASES} ({expired} tokens two rotations back expired)"),
             ("JumpServer calls per database", f"{calls:.2f}: "
              + ", ".join(f"{kind} {count / DATABASES:.2f}" for kind, count in sorted(kinds.items()))),
             ("registry requests per database", f"{(modelled.registry_requests or 0) / DATABASES:.2f}"),
@@ -103,20 +107,28 @@ def _timed_run(registry_on: Callable[[str, Any], RotationRegistryUnderTest]) -> 
     # configured as docs/jumpserver.md asks (reusable tokens), unthrottled: the ratio measures dbguard
     simulator = Simulator("v4", private_token=TOKEN, connection_token_reusable=True, throttle_rate=None)
     with atomic_mock_aws(), simulator as jumpserver:
-        runner, registry = _deployed(jumpserver, registry_on)
-        _seed(jumpserver, registry)
-        _rotate_every_database(runner, force=False)  # every database gets its first secret (no latency)
-        _rotate_every_database(runner, force=True)  # and a previous token (back to back: forced)
-        jumpserver.faults(latency_seconds=LATENCY_SECONDS)
-        calls_before = len(jumpserver.requests)
-        registry_before = getattr(registry, "requests", None)
-        started = time.perf_counter()
-        result = runner.rotate_named(None, lambda: True, force=True)
-        elapsed = time.perf_counter() - started
-        registry_requests = getattr(registry, "requests", None)
-        if registry_before is not None and registry_requests is not None:
-            registry_requests -= registry_before
-        return Run(elapsed, result, jumpserver.requests[calls_before:], registry_requests)
+        rotation, registry = _deployed(jumpserver, registry_on)
+        steps = rotation.secrets_manager_rotation
+        with rotations(lambda arn: lambda event: steps.run(RotationStep.model_validate(event))):
+            return _third_rotation(rotation.runner, registry, jumpserver)
+
+
+def _third_rotation(
+    runner: RotationRunner, registry: RotationRegistryUnderTest, jumpserver: Simulator
+) -> Run:
+    _seed(jumpserver, registry)
+    _rotate_every_database(runner, force=False)  # every database gets its first secret (no latency)
+    _rotate_every_database(runner, force=True)  # and a previous token (back to back: forced)
+    jumpserver.faults(latency_seconds=LATENCY_SECONDS)
+    calls_before = len(jumpserver.requests)
+    registry_before = getattr(registry, "requests", None)
+    started = time.perf_counter()
+    result = runner.rotate_named(None, lambda: True, force=True)
+    elapsed = time.perf_counter() - started
+    registry_requests = getattr(registry, "requests", None)
+    if registry_before is not None and registry_requests is not None:
+        registry_requests -= registry_before
+    return Run(elapsed, result, jumpserver.requests[calls_before:], registry_requests)
 
 
 def _rotate_every_database(runner: RotationRunner, *, force: bool) -> None:
@@ -135,7 +147,7 @@ def _kind(path: str) -> str:
 
 def _deployed(
     jumpserver: Simulator, registry_on: Callable[[str, Any], RotationRegistryUnderTest]
-) -> tuple[RotationRunner, RotationRegistryUnderTest]:
+) -> tuple[TokenRotation, RotationRegistryUnderTest]:
     """token_rotation's graph as its composition root builds it from the template's environment
     (unpaced, the bench's concurrency), on the registry `registry_on` makes."""
     template = Template(
@@ -155,7 +167,7 @@ def _deployed(
     registry = registry_on(template.physical_ids["RegistryTable"], boto3.client("dynamodb"))
     environment = function_specs(template)["TokenRotationFunction"].environment
     rotation = compose(environment, around=lambda made: replace(made, registry=registry))
-    return rotation.runner, registry
+    return rotation, registry
 
 
 def _seed(jumpserver: Simulator, registry: RotationRegistryUnderTest) -> None:

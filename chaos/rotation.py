@@ -32,6 +32,7 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +41,7 @@ import boto3
 
 from chaos.report import Progress, command_line
 from chaos.world import World, fast_sleep, in_process_world
+from dbguard_local.secrets_rotation import wait_until_idle
 from dbguard_testkit.faults import MODES, AwsThrottling, Faulty, Killed, RandomFaults, SimulatorChaos
 from dbguard_testkit.samples import cmdb_change, credentials_secret_arn, eventbridge_event, sqs_event
 
@@ -92,6 +94,13 @@ def register_all(world: World, options: Options) -> None:
             raise RuntimeError(f"registration failed without faults: {failures}")
 
 
+@dataclass(frozen=True)
+class Steps:
+    """Stands for the loaded function where RotateSecret invokes it (chaos/world.py World.loaded)."""
+
+    invoke: Callable[[dict[str, Any]], Any]
+
+
 class Chaos:
     """token_rotation's graph as its composition root builds it, with faults around every adapter."""
 
@@ -101,9 +110,11 @@ class Chaos:
             CONSUMER_CACHE_SECONDS="0",
             JUMPSERVER_TIMEOUT_SECONDS=str(options.jumpserver_timeout),
             ROTATION_CONCURRENCY=str(options.concurrency),
+            ROTATION_STEP_WAIT_SECONDS="8",  # a step that died after its promotion is settled after 2 s
         )
         # imported after the cold start above: the same module generation as the function's
         from dbguard.composition.token_rotation import TokenRotationSettings, compose
+        from dbguard.rotation.steps import RotationStep
 
         self.world, self.progress = world, progress
         self.lease_seconds = TokenRotationSettings.load().rotation_lease_seconds
@@ -122,6 +133,10 @@ class Chaos:
             )
 
         rotation = compose(around=faulty, clock=lambda: datetime.fromtimestamp(world.clock(), UTC))
+        # the steps Secrets Manager sends token_rotation run on this graph too, faults and all
+        world.loaded["TokenRotationFunction"] = Steps(
+            lambda event: rotation.secrets_manager_rotation.run(RotationStep.model_validate(event))
+        )
         self.runner = rotation.runner
         self._rotator = self.runner._rotator
         self.runner._rotator = self  # counts each database's outcome (rotate below)
@@ -162,7 +177,10 @@ class Chaos:
         try:
             self.runner.rotate_named(None, lambda: True, force=True)
         except Killed:
-            self.world.clock.advance(self.lease_seconds + 1)  # the dead run's leases run out
+            # the rotations Secrets Manager already runs finish on their own (other invocations),
+            # then the dead run's leases run out
+            wait_until_idle()
+            self.world.clock.advance(self.lease_seconds + 1)
             return "killed"
         except Exception:
             return "failed"  # a dependency failed where the rotator does not catch it (listing, ...)
@@ -250,8 +268,13 @@ def run(options: Options, show_progress: bool = True) -> dict[str, Any]:
             round_problems += [f"round {number + 1}: {p}" for p in labelled_tokens_live(world, options)]
         chaos.faults(False)
         rotated_under_faults = chaos.outcomes["rotated"]
+        settled_before = rotated_under_faults + chaos.outcomes["completed"]
+        # a step Secrets Manager ran may have been killed holding a database's lease: it runs out
+        wait_until_idle()
+        world.clock.advance(chaos.lease_seconds + 1)
         settle = chaos.run_round()
-        rotated_without_faults = chaos.outcomes["rotated"] - rotated_under_faults
+        # without faults every database rotates, or finishes the rotation a fault interrupted
+        rotated_without_faults = chaos.outcomes["rotated"] + chaos.outcomes["completed"] - settled_before
         world.clock.advance(301)  # one-time tokens never made reusable die
         final_problems = only_labelled_tokens_valid(world, options)
         elapsed = time.monotonic() - started

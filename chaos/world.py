@@ -21,8 +21,15 @@ import boto3
 
 from dbguard_local.atomic import atomic_mock_aws
 from dbguard_local.cfn import Template, load_template
-from dbguard_local.functions import FunctionSpec, LambdaContext, function_specs, load_handler_module
+from dbguard_local.functions import (
+    FunctionSpec,
+    LambdaContext,
+    function_of_arn,
+    function_specs,
+    load_handler_module,
+)
 from dbguard_local.resources import deploy
+from dbguard_local.secrets_rotation import rotations
 from jumpserver_sim import Simulator
 from jumpserver_sim.clock import SkippableClock
 
@@ -65,6 +72,7 @@ class World:
     jumpserver: Simulator
     clock: SkippableClock
     logs: LogSink = field(default_factory=LogSink)
+    loaded: dict[str, LoadedFunction] = field(default_factory=dict)  # by logical id: what RotateSecret calls
 
     def physical_id(self, logical_id: str) -> str:
         return self.template.physical_ids[logical_id]
@@ -86,7 +94,13 @@ class World:
         module = load_handler_module(spec)
         for handler in service_logger.handlers:
             handler.setStream(self.logs)
-        return LoadedFunction(spec, module, self)
+        self.loaded[logical_id] = LoadedFunction(spec, module, self)
+        return self.loaded[logical_id]
+
+    def loaded_function(self, arn: str) -> Callable[[dict[str, Any]], Any] | None:
+        """What Secrets Manager's RotateSecret invokes (dbguard_local/secrets_rotation.py)."""
+        function = self.loaded.get(function_of_arn(self.template, arn))
+        return function.invoke if function is not None else None
 
 
 @dataclass
@@ -142,7 +156,9 @@ def in_process_world(version: str = "v4", parameters: dict[str, str] | None = No
                 SecretId=template.physical_ids["JumpServerCredentialsSecret"],
                 SecretString=json.dumps({"private_token": JMS_PRIVATE_TOKEN}),
             )
-            yield World(template, simulator, clock)
+            world = World(template, simulator, clock)
+            with rotations(world.loaded_function):
+                yield world
     finally:
         simulator.stop()
         os.environ.clear()

@@ -38,7 +38,8 @@ def register_functions(template: Template) -> None:
     alias_default = template.function_globals().get("AutoPublishAlias")
     for logical_id, resource in template.resources.items():
         if resource["Type"] == FUNCTION_TYPE:
-            name = f"{template.stack_name}-{logical_id}"
+            given = resource["Properties"].get("FunctionName")
+            name = template.resolve(given) if given else f"{template.stack_name}-{logical_id}"
             arn = f"arn:aws:lambda:{template.region}:{template.account_id}:function:{name}"
             template.record(logical_id, name, Arn=arn)
             alias = resource["Properties"].get("AutoPublishAlias", alias_default)

@@ -8,6 +8,8 @@ import os
 import secrets
 import sys
 import threading
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,11 +25,12 @@ from dbguard_local.cfn import Template, load_template
 from dbguard_local.clients import LOCAL_CREDENTIALS
 from dbguard_local.event_sources import Scheduler, SqsPoller, print_json
 from dbguard_local.faults import StorageFaultConfig, StorageFaultInjector
-from dbguard_local.functions import function_specs
+from dbguard_local.functions import function_of_arn, function_specs
 from dbguard_local.gateway import GatewayServer, RestApi
 from dbguard_local.lambda_api import LambdaApiServer
 from dbguard_local.resources import deploy
-from dbguard_local.worker import FunctionWorker, lambda_environment
+from dbguard_local.secrets_rotation import rotations
+from dbguard_local.worker import FunctionPool, lambda_environment
 from jumpserver_sim import Simulator
 
 HOST = "127.0.0.1"
@@ -91,7 +94,8 @@ class LocalStack:
         self.jumpserver = self._jumpserver()
         parameters = {**LOCAL_PROXY_CIDRS, **self._parameters()}
         self.template = Template(load_template(), parameters=parameters, region=config.region)
-        self.workers: dict[str, FunctionWorker] = {}
+        self.workers: dict[str, FunctionPool] = {}
+        self._contexts = ExitStack()  # what stop() closes: the embedded AWS's rotations
         self.pollers: dict[str, SqsPoller] = {}
         self.schedulers: dict[str, Scheduler] = {}
         self._servers: list[Any] = []
@@ -154,11 +158,12 @@ class LocalStack:
         self._store_jumpserver_credentials()
         self._create_demo_credentials()
         for logical_id, spec in function_specs(self.template).items():
-            worker = FunctionWorker(
+            pool = FunctionPool(
                 spec, lambda_environment(spec, aws), self.config.region, self.template.account_id
             )
-            worker.start()
-            self.workers[logical_id] = worker
+            pool.start()
+            self.workers[logical_id] = pool
+        self._contexts.enter_context(rotations(self._rotation_function))
         api = RestApi(self.template, "AuditApi", self.invoke)
         gateway = GatewayServer((HOST, self.config.gateway_port), api, _print_access_log)
         self._serve(gateway)
@@ -211,6 +216,14 @@ class LocalStack:
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         return self.workers[logical_id].invoke(event)
 
+    def _rotation_function(self, arn: str) -> Callable[[dict[str, Any]], Any] | None:
+        """What Secrets Manager's RotateSecret invokes (dbguard_local/secrets_rotation.py)."""
+        try:
+            logical_id = function_of_arn(self.template, arn)
+        except LookupError:
+            return None
+        return lambda event: self.invoke(logical_id, event)
+
     def restart_functions(self) -> None:
         """Every function's execution environment dies now, mid-invocation or not (as when Lambda
         recycles it); the next invocation cold-starts a new one. SIGUSR1 to `make run` does this."""
@@ -220,6 +233,7 @@ class LocalStack:
     def stop(self) -> None:
         for source in [*self.pollers.values(), *self.schedulers.values()]:
             source.stop()
+        self._contexts.close()
         for server in reversed(self._servers):
             server.shutdown()
             server.server_close()

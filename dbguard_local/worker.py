@@ -1,8 +1,10 @@
-"""One process per function, like a Lambda execution environment.
+"""One process per execution environment of a function, as Lambda runs them.
 
 Each worker starts with only the environment the template gives its function (plus what the Lambda
 runtime itself sets), imports the handler once (its cold start) and then serves invocations one at
 a time. A handler that overruns its Timeout is killed and the next invocation gets a fresh process.
+A function's pool gives an invocation an idle environment, or a new one when all are busy, as Lambda
+scales: a rotation run waits on steps Secrets Manager sends to the same function meanwhile.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import queue
 import sys
 import threading
 import traceback
@@ -116,6 +119,52 @@ class FunctionWorker:
             self._process.kill()
             self._process.join(5)
             self._process = None
+
+
+class FunctionPool:
+    """The execution environments of one function (at most `most` at once)."""
+
+    def __init__(
+        self, spec: FunctionSpec, environment: dict[str, str], region: str, account_id: str, most: int = 8
+    ) -> None:
+        self.spec = spec
+        self._new = lambda: FunctionWorker(spec, environment, region, account_id)
+        self._most = most
+        self._idle: queue.SimpleQueue[FunctionWorker] = queue.SimpleQueue()
+        self._all: list[FunctionWorker] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """The first environment, started now (its cold start) rather than on the first request."""
+        worker = self._new()
+        worker.start()
+        self._all.append(worker)
+        self._idle.put(worker)
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        worker = self._take()
+        try:
+            return worker.invoke(event)
+        finally:
+            self._idle.put(worker)
+
+    def stop(self) -> None:
+        for worker in self._all:
+            worker.stop()
+
+    def crash(self) -> None:
+        for worker in self._all:
+            worker.crash()
+
+    def _take(self) -> FunctionWorker:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                if len(self._all) < self._most:
+                    self._all.append(self._new())  # starts on its first invocation: a cold start
+                    return self._all[-1]
+        return self._idle.get()
 
 
 def _serve(

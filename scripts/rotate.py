@@ -17,9 +17,7 @@ from dbguard_local.clients import local_client
 def main(names: list[str]) -> int:
     lambda_client = local_client("lambda", endpoint="lambda")
     payload = {"rotate": "all" if names == ["all"] else names, "force": os.environ.get("FORCE") == "1"}
-    answer = lambda_client.invoke(
-        FunctionName="dbguard-local-TokenRotationFunction", Payload=json.dumps(payload)
-    )
+    answer = lambda_client.invoke(FunctionName="dbguard-local-token-rotation", Payload=json.dumps(payload))
     print(answer["Payload"].read().decode())
     return 1 if answer.get("FunctionError") else 0
 

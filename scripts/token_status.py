@@ -16,7 +16,7 @@ from dbguard_local.clients import local_client
 def main(database: str, token_id: str) -> int:
     lambda_client = local_client("lambda", endpoint="lambda")
     answer = lambda_client.invoke(
-        FunctionName="dbguard-local-TokenRotationFunction",
+        FunctionName="dbguard-local-token-rotation",
         Payload=json.dumps({"checkToken": token_id, "database": database}),
     )
     status = json.loads(answer["Payload"].read())

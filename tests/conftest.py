@@ -7,14 +7,22 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from types import ModuleType
+from typing import Any
 
 import boto3
 import pytest
 
 from dbguard_local.atomic import atomic_mock_aws
 from dbguard_local.cfn import Template, load_template
-from dbguard_local.functions import FunctionSpec, LambdaContext, function_specs, load_handler_module
+from dbguard_local.functions import (
+    FunctionSpec,
+    LambdaContext,
+    function_of_arn,
+    function_specs,
+    load_handler_module,
+)
 from dbguard_local.resources import deploy
+from dbguard_local.secrets_rotation import rotations
 from jumpserver_sim import Simulator
 from jumpserver_sim.clock import SkippableClock
 
@@ -40,11 +48,27 @@ def template_parameters() -> dict[str, str]:
 
 
 @pytest.fixture
-def stack(aws: None, template_parameters: dict[str, str]) -> Template:
-    """template.yaml 'deployed' into moto: its data resources exist, its functions have names."""
+def loaded_functions() -> dict[str, LoadedFunction]:
+    """The functions a test loaded, by logical id: Secrets Manager's rotations call these."""
+    return {}
+
+
+@pytest.fixture
+def stack(
+    aws: None, template_parameters: dict[str, str], loaded_functions: dict[str, LoadedFunction]
+) -> Iterator[Template]:
+    """template.yaml 'deployed' into moto: its data resources exist, its functions have names, and
+    RotateSecret runs AWS's way, through the rotation function the test loaded
+    (dbguard_local/secrets_rotation.py)."""
     template = Template(load_template(), parameters=template_parameters, region=REGION)
     deploy(template, boto3.Session(region_name=REGION))
-    return template
+
+    def loaded(arn: str) -> Callable[[dict], Any] | None:
+        function = loaded_functions.get(function_of_arn(template, arn))
+        return function.invoke if function is not None else None
+
+    with rotations(loaded):
+        yield template
 
 
 class LoadedFunction:
@@ -59,7 +83,9 @@ class LoadedFunction:
 
 
 @pytest.fixture
-def load_function(stack: Template, monkeypatch: pytest.MonkeyPatch) -> Callable[..., LoadedFunction]:
+def load_function(
+    stack: Template, monkeypatch: pytest.MonkeyPatch, loaded_functions: dict[str, LoadedFunction]
+) -> Callable[..., LoadedFunction]:
     """Import a function the way a fresh Lambda container would: its template environment, new
     module state (settings, clients, caches, loggers bound to the current, captured stdout)."""
 
@@ -73,7 +99,8 @@ def load_function(stack: Template, monkeypatch: pytest.MonkeyPatch) -> Callable[
         module = load_handler_module(spec)
         for handler in logging.getLogger(service).handlers:
             handler.setStream(_CurrentStdout())
-        return LoadedFunction(spec, module, stack)
+        loaded_functions[logical_id] = LoadedFunction(spec, module, stack)
+        return loaded_functions[logical_id]
 
     return load
 

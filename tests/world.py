@@ -64,6 +64,15 @@ class World:
         now = self.jumpserver.clock()
         return {t.id for t in self.jumpserver.store.tokens.values() if t.expires > now}
 
+    def operator_events(self) -> list[dict[str, Any]]:
+        """What dbguard announced on the default bus (routed to a queue by a rule, as an operator would)."""
+        sqs = boto3.client("sqs")
+        url = sqs.get_queue_url(QueueName=OPERATOR_QUEUE)["QueueUrl"]
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return [json.loads(message["Body"]) for message in messages]
+
     def dead_letters(self) -> list[dict[str, Any]]:
         sqs = boto3.client("sqs")
         url = self.stack.physical_ids["CmdbDeadLetterQueue"]
@@ -84,7 +93,23 @@ def world(stack: Template, jumpserver_sim: Simulator) -> World:
         SecretString=json.dumps({"username": "billing_app", "password": CMDB_DATABASE_PASSWORD}),
         Tags=[{"Key": "dbguard:cmdb-ids", "Value": " ".join(DATABASES_SHARING_THE_TEST_ACCOUNT)}],
     )
+    _route_operator_events()
     return World(stack, jumpserver_sim)
+
+
+OPERATOR_QUEUE = "operator-events"
+
+
+def _route_operator_events() -> None:
+    queue = boto3.client("sqs").create_queue(QueueName=OPERATOR_QUEUE)["QueueUrl"]
+    arn = boto3.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    events = boto3.client("events")
+    events.put_rule(
+        Name="dbguard-operator-events", EventPattern=json.dumps({"source": [{"prefix": "dbguard."}]})
+    )
+    events.put_targets(
+        Rule="dbguard-operator-events", Targets=[{"Id": "queue", "Arn": arn["Attributes"]["QueueArn"]}]
+    )
 
 
 def batch(*details: dict[str, Any]) -> dict[str, Any]:

@@ -8,14 +8,26 @@ AWSPENDING before it has a value."""
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from dbguard.engines import DEFAULT_ENGINES
 from dbguard.jumpserver import IssuedToken
 from dbguard.registry.models import RegistryEntry
 from dbguard.secrets.contract import DatabaseSecret, ProxyEndpoint, shape_secret
-from dbguard.secrets.ports import CURRENT, OWNER_TAG, PENDING, PREVIOUS, SecretValueNotFound, SecretVersions
+from dbguard.secrets.ports import (
+    CURRENT,
+    OWNER_TAG,
+    PENDING,
+    PREVIOUS,
+    RotationConfig,
+    RotationInProgress,
+    SecretValueNotFound,
+    SecretVersions,
+)
 
 PREFIX = "dbguard/db"
 
@@ -32,12 +44,17 @@ class StoredSecret:
     values: dict[str, str] = field(default_factory=dict)  # version id -> secret string
     labels: dict[str, str] = field(default_factory=dict)  # label -> version id
     scheduled_for_deletion: bool = False
+    rotation: RotationConfig | None = None  # Secrets Manager's rotation, once configured
+    last_rotated: int | None = None  # LastRotatedDate: set when a rotation completes
 
 
 class FakeSecrets:
     def __init__(self, prefix: str = PREFIX) -> None:
         self.prefix = prefix
         self.secrets: dict[str, StoredSecret] = {}  # by name
+        # what RotateSecret invokes (the rotation function's steps); a test wires it
+        self.rotation_function: Callable[[dict[str, Any]], Any] | None = None
+        self.clock: Callable[[], float] = time.time
 
     # ------------------------------------------------------------------ the port
     def name_of(self, database_name: str) -> str:
@@ -51,6 +68,7 @@ class FakeSecrets:
             arn=secret.arn, name=secret.name, current=secret.labels.get(CURRENT),
             previous=secret.labels.get(PREVIOUS), pending=secret.labels.get(PENDING),
             scheduled_for_deletion=secret.scheduled_for_deletion, owner=secret.tags.get(OWNER_TAG),
+            rotation_function=secret.rotation.function_arn if secret.rotation else None,
         )  # fmt: skip
 
     def read(self, secret_id: str, version_id: str) -> DatabaseSecret:
@@ -110,7 +128,6 @@ class FakeSecrets:
             raise SecretsManagerRefusal(f"ResourceNotFoundException: {secret_id}")
         secret.scheduled_for_deletion = False
 
-    # ------------------------------------------------------------------ for tests
     def create_raw(self, name: str, text: str, tags: dict[str, str]) -> str:
         """A secret someone else made (or edited), holding any text as its AWSCURRENT value."""
         arn = f"arn:aws:secretsmanager:eu-central-1:123456789012:secret:{name}-XyZabc"
@@ -118,7 +135,42 @@ class FakeSecrets:
         self.secrets[name] = StoredSecret(arn, name, dict(tags), {version_id: text}, {CURRENT: version_id})
         return arn
 
-    def start_rotation(self, secret_id: str, version_id: str) -> None:
+    def start_rotation(
+        self, secret_id: str, config: RotationConfig | None = None, *, immediately: bool = True
+    ) -> str:
+        """RotateSecret as AWS runs it (dbguard_local/secrets_rotation.py), but the steps run before it
+        answers: refused while another rotation's AWSPENDING is unsettled; a new version labelled
+        AWSPENDING (empty, or a copy of AWSCURRENT for the test of a configuration); the steps until one
+        fails; LastRotatedDate only when the new version ended AWSCURRENT."""
+        secret = self._usable(secret_id)
+        pending = secret.labels.get(PENDING)
+        if pending is not None and pending != secret.labels.get(CURRENT):
+            raise RotationInProgress(f"{secret_id}: a previous rotation isn't complete")
+        secret.rotation = config or secret.rotation
+        if secret.rotation is None or self.rotation_function is None:
+            raise SecretsManagerRefusal("InvalidRequestException: no rotation function")
+        version_id = str(uuid.uuid4())
+        if not immediately:
+            secret.values[version_id] = secret.values[secret.labels[CURRENT]]
+        secret.labels[PENDING] = version_id
+        steps = (
+            ("createSecret", "setSecret", "testSecret", "finishSecret") if immediately else ("testSecret",)
+        )
+        for step in steps:
+            try:
+                self.rotation_function(
+                    {"Step": step, "SecretId": secret.arn, "ClientRequestToken": version_id}
+                )
+            except Exception:
+                return version_id
+        if not immediately:
+            del secret.labels[PENDING], secret.values[version_id]
+        elif secret.labels.get(CURRENT) == version_id:
+            secret.last_rotated = int(self.clock())
+        return version_id
+
+    # ------------------------------------------------------------------ for tests
+    def label_pending(self, secret_id: str, version_id: str) -> None:
         """What `rotate-secret` does before it calls the function's steps: it labels a new version id
         AWSPENDING, a version with no value yet."""
         self._usable(secret_id).labels[PENDING] = version_id

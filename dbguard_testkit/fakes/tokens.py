@@ -11,11 +11,13 @@ from datetime import datetime, timedelta
 
 from pydantic import SecretStr
 
+from dbguard.errors import ServiceRefused
 from dbguard.jumpserver import IssuedToken, JumpServerAccount, PermissionMissing
 from dbguard_testkit.fakes.clock import FakeClock
 
 ONE_TIME_SECONDS = 300
 REUSABLE_SECONDS = 30 * 86400
+REUSE_FIX = "set CONNECTION_TOKEN_REUSABLE=true"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class FakeConnectionTokens:
         self.tokens: dict[str, StoredToken] = {}
         self.unpermitted_assets: set[str] = set()  # tokens refused until ensure_permission
         self.reuse_ignored = False  # the reuse call answers, but the token stays one-time
+        self.reuse_refused = False  # the reuse call is refused: the server does not allow reusable tokens
+        self.reserved = 0  # requests reserved for rotations Secrets Manager runs
 
     # ------------------------------------------------------------------ the port
     def create_connection_token(self, asset_id: str, account: JumpServerAccount, protocol: str) -> FakeToken:
@@ -67,6 +71,8 @@ class FakeConnectionTokens:
         stored = self._live(token.id)
         if stored is None:
             raise UnknownToken(f"token {token.id} is expired or unknown")
+        if self.reuse_refused:  # CONNECTION_TOKEN_REUSABLE off, a stock server's default
+            raise ServiceRefused("JumpServer refuses reusable connection tokens", fix=REUSE_FIX)
         if not self.reuse_ignored:
             stored.is_reusable = True
             stored.expires = stored.created + timedelta(seconds=self.reusable_seconds)
@@ -107,3 +113,6 @@ class FakeConnectionTokens:
             id=stored.id, value=SecretStr(stored.value), date_expired=stored.expires,
             is_expired=stored.expires <= self.clock(), is_reusable=stored.is_reusable,
         )  # fmt: skip
+
+    def reserve(self, requests: int) -> None:
+        self.reserved += requests

@@ -51,7 +51,7 @@ def test_cmdb_event_to_asset_and_secret_then_rotation_then_retirement(running_st
     assert first["token_id"] in live_token_ids(stack)
 
     lambda_client = stack.aws_client("lambda", endpoint_url=stack.lambda_endpoint)
-    function = "dbguard-local-TokenRotationFunction"
+    function = "dbguard-local-token-rotation"
     for _ in range(2):
         answer = lambda_client.invoke(
             FunctionName=function, Payload=json.dumps({"rotate": ["billing-qhb-01"], "force": True})

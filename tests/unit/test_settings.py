@@ -16,6 +16,7 @@ SHARED = {
     "JUMPSERVER_CREDENTIALS_SECRET_ARN": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:jms",
     "REGISTRY_TABLE_NAME": "registry",
     "JUMPSERVER_PROXY_HOST": "jms-proxy.example.com",
+    "ROTATION_FUNCTION_ARN": "arn:aws:lambda:eu-central-1:123456789012:function:dbguard-token-rotation",
 }
 MINIMAL = {
     CmdbSyncSettings: {**SHARED, "CMDB_DEAD_LETTER_QUEUE_URL": "https://sqs.example.com/dlq"},

@@ -74,6 +74,28 @@ class Unretryable(DbguardError):
     (a queue sends such a message to its dead-letter queue at once, with this text as the reason)."""
 
 
+class NeedsOperator(Unretryable):
+    """A refusal only an operator can end (a setting of JumpServer, a role of the service user, access
+    to a secret): every attempt meets it until then, so it is announced with `fix` (what to change)
+    and redriven after the fix (docs/operations.md)."""
+
+    fix: str = "see the message"
+
+    def __init__(self, message: str, *args: object, fix: str | None = None, **kwargs: object) -> None:
+        super().__init__(message, *args, **kwargs)
+        if fix is not None:
+            self.fix = fix
+
+    def __str__(self) -> str:  # every log line, result and dead-letter reason says what to change
+        return f"{super().__str__()}; fix: {self.fix}"
+
+
+class ServiceRefused(NeedsOperator):
+    """Refused to dbguard itself, not to one database (a JumpServer setting, the service user's
+    credentials or roles): every other database would meet it too, so a caller starts no more of
+    them until the next run or redrive, and spends none of JumpServer's budget on them."""
+
+
 class RejectedChange(Unretryable):
     """A CMDB change that cannot be applied as it stands: retrying will not help, a person must act."""
 

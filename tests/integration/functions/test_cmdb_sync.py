@@ -238,6 +238,65 @@ def test_the_rule_queue_and_dlq_deliver_as_deployed(world, load_function, monkey
     assert receives == 5  # CmdbMaxReceiveCount
     (letter,) = world.dead_letters()
     assert json.loads(letter["Body"])["detail"]["version"] == 18
+    (announced,) = world.operator_events()  # at the receive after which SQS dead-letters it, not before
+    assert announced["detail-type"] == "Database Registration Failed"
+    assert announced["source"] == "dbguard.cmdb"
+    assert announced["detail"]["attempts"] == 5
+    assert announced["detail"]["version"] == 18
+    assert announced["detail"]["needsOperator"] is False
+
+
+def test_a_change_dead_lettered_at_once_is_announced_once_with_its_reason(world, cmdb_sync):
+    register(cmdb_sync, version=1, id="cmdb-1", name="mongo-01", engine="mongodb")
+    register(cmdb_sync, version=1, id="cmdb-1", name="mongo-01", engine="mongodb")  # SQS delivered it twice
+    first, second = world.operator_events()
+    assert first["detail"]["cmdbId"] == second["detail"]["cmdbId"] == "cmdb-1"
+    assert first["detail"]["errorClass"] == "RejectedChange"
+    assert "engine map" in first["detail"]["error"]
+    assert first["detail"]["attempts"] == 1
+
+
+def test_reusable_tokens_disabled_holds_back_the_batch_until_an_operator_fixes_it(world, cmdb_sync):
+    """A stock JumpServer refuses every change the same way: one attempt, one event naming the fix, the
+    rest of the batch dead-lettered unattempted (no JumpServer request), all redriven after the fix."""
+    world.jumpserver.store.reusable_allowed = False  # JumpServer's default
+    changes = [cmdb_change(version=1, id=f"cmdb-{n}", name=f"db-{n}") for n in (0, 1, 2)]
+    assert cmdb_sync.invoke(batch(*changes)) == {"batchItemFailures": []}
+    letters = world.dead_letters()
+    reasons = [letter["MessageAttributes"]["reason"]["StringValue"] for letter in letters]
+    assert len(reasons) == 3
+    assert sum("fix: set CONNECTION_TOKEN_REUSABLE=true" in reason for reason in reasons) == 3
+    assert sum(reason.startswith("not attempted") for reason in reasons) == 2
+    assert world.asset("db-1") is None
+    assert world.asset("db-2") is None
+    (announced,) = world.operator_events()
+    assert announced["detail"]["cmdbId"] == "cmdb-0"
+    assert announced["detail"]["needsOperator"] is True
+    assert announced["detail"]["heldBack"] == 2
+    assert "CONNECTION_TOKEN_REUSABLE=true" in announced["detail"]["fix"]
+    world.jumpserver.store.reusable_allowed = True  # the fix; then the documented redrive
+    redriven = sqs_event(*(letter["Body"] for letter in letters))
+    assert cmdb_sync.invoke(redriven) == {"batchItemFailures": []}
+    assert {world.secret(f"db-{n}")["engine"] for n in (0, 1, 2)} == {"postgres"}
+    assert world.operator_events() == []
+
+
+def test_credentials_jumpserver_refuses_stop_the_batch_at_the_first_change(world, cmdb_sync):
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=world.stack.physical_ids["JumpServerCredentialsSecret"],
+        SecretString=json.dumps({"private_token": "a0" * 20}),
+    )
+    before = len(world.jumpserver.requests)
+    changes = [cmdb_change(version=1, id=f"cmdb-{n}", name=f"db-{n}") for n in (1, 2, 3)]
+    assert cmdb_sync.invoke(batch(*changes)) == {"batchItemFailures": []}
+    refused = world.jumpserver.requests[before:]
+    assert refused
+    assert all(request.status == 401 for request in refused)
+    assert len(refused) <= 2  # the first request, and once more with the credentials read again
+    (announced,) = world.operator_events()
+    assert announced["detail"]["errorClass"] == "JumpServerAuthError"
+    assert "JumpServerCredentialsSecretArn" in announced["detail"]["fix"]
+    assert len(world.dead_letters()) == 3
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,7 @@ def test_f1_rotate_secret_on_a_renamed_database_s_secret_finds_it_by_its_owner(w
     world.apply(version=2, name="billing-qhb-renamed")
     rotation = SecretsManagerRotation(world.rotator(), world.registry, world.secrets)
     version_id = "c" * 32
-    world.secrets.start_rotation(f"dbguard/db/{NAME}", version_id)
+    world.secrets.label_pending(f"dbguard/db/{NAME}", version_id)
 
     for step in ("createSecret", "testSecret", "finishSecret"):
         rotation.run(RotationStep(Step=step, SecretId=f"dbguard/db/{NAME}", ClientRequestToken=version_id))

@@ -10,7 +10,11 @@ import pytest
 
 from dbguard.jumpserver import JumpServerAccount
 from dbguard.registry.models import EntryStatus, RegistryEntry
+from dbguard.rotation.steps import RotationStep
+from dbguard.secrets.ports import RotationConfig
+from dbguard.services.managed_rotation import ManagedRotation
 from dbguard.services.rotator import Rotator
+from dbguard.services.secrets_manager_rotation import SecretsManagerRotation
 from dbguard_testkit.fakes import FakeClock, FakeConnectionTokens, FakeRegistry, FakeSecrets
 from dbguard_testkit.fakes.secrets import shape
 from dbguard_testkit.fakes.tokens import ONE_TIME_SECONDS
@@ -18,6 +22,20 @@ from dbguard_testkit.faults import FaultPlan, Faulty
 
 LEASE_SECONDS = 900
 DATABASE = "billing-qhb-01"
+ROTATION = RotationConfig("arn:aws:lambda:eu-central-1:123456789012:function:dbguard-token-rotation", 26)
+
+
+class Events:
+    """Operator events, as published (operator_events.py)."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, str, dict[str, Any]]] = []
+
+    def publish(self, source: str, detail_type: str, detail: dict[str, Any]) -> None:
+        self.published.append((source, detail_type, detail))
+
+    def types(self) -> list[str]:
+        return [detail_type for _, detail_type, _ in self.published]
 
 
 class CallLog:
@@ -52,6 +70,8 @@ class Rig:
         self.tokens = FakeConnectionTokens(self.clock)
         self.registry = FakeRegistry()
         self.secrets = FakeSecrets()
+        self.secrets.clock = self.clock.timestamp
+        self.events = Events()
 
     def rotator(self, plan: FaultPlan | CallLog | None = None, *, min_interval: int = 0) -> Rotator:
         """A rotator on the fakes; with `plan`, every call to them goes through it."""
@@ -62,7 +82,29 @@ class Rig:
         return Rotator(
             tokens, secrets, registry, shape,
             lease_seconds=LEASE_SECONDS, min_interval_seconds=min_interval, clock=self.clock,
+            events=self.events,
         )  # fmt: skip
+
+    def managed(self, plan: FaultPlan | None = None, *, min_interval: int = 0) -> ManagedRotation:
+        """A rotation through Secrets Manager: the run asks, the fake Secrets Manager runs the steps
+        through the function's Secrets Manager protocol; with `plan`, every call of either goes through
+        it (the run and the steps are two invocations of one function)."""
+        rotator = self.rotator(plan, min_interval=min_interval)
+        steps = SecretsManagerRotation(rotator, self.registry, self.secrets)
+        self.secrets.rotation_function = lambda event: steps.run(RotationStep.model_validate(event))
+        secrets, registry = (Faulty(part, plan) for part in (self.secrets, self.registry)) if plan else (
+            self.secrets, self.registry,
+        )  # fmt: skip
+        return ManagedRotation(
+            rotator,
+            secrets,
+            registry,
+            self.tokens,
+            ROTATION,
+            completion_seconds=5,
+            settle_after_seconds=0,
+            sleep=self.clock.advance,
+        )
 
     def register(self, name: str = DATABASE, status: EntryStatus = EntryStatus.ACTIVE) -> RegistryEntry:
         """What cmdb_sync records before the database's first secret."""

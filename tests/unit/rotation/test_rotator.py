@@ -31,7 +31,7 @@ def tokens_issued(rig: Rig) -> int:
 def left_pending(rig: Rig) -> str:
     """Secrets Manager's own rotation stopped after createSecret: a version AWSPENDING; its token."""
     version = str(uuid.uuid4())
-    rig.secrets.start_rotation(rig.entry().secret_arn, version)
+    rig.secrets.label_pending(rig.entry().secret_arn, version)
     rig.rotator().create_pending(rig.entry(), version)
     return rig.labelled()["AWSPENDING"]
 
@@ -216,7 +216,8 @@ def test_a_permission_the_repair_does_not_fix_fails_the_rotation(rig, monkeypatc
 
     assert result.status is Outcome.FAILED
     assert "no permission covers" in result.error
-    assert rig.entry().model_copy(update={"last_rotation_error": None}) == before
+    assert rig.entry().model_copy(update={"last_rotation_error": None, "rotation_failures": None}) == before
+    assert rig.entry().rotation_failures == 1
 
 
 # --------------------------------------------------------------------------- failures before promotion
@@ -313,7 +314,7 @@ def test_a_pending_version_whose_token_died_is_discarded_and_a_new_rotation_made
 
 def test_a_pending_label_without_a_value_is_discarded(rig):
     before = rig.rotated()
-    rig.secrets.start_rotation(before.secret_arn, "a-version-rotate-secret-labelled-but-never-wrote")
+    rig.secrets.label_pending(before.secret_arn, "a-version-rotate-secret-labelled-but-never-wrote")
 
     assert rig.rotator().rotate(rig.entry()).status is Outcome.ROTATED
 

@@ -11,7 +11,7 @@ from dbguard.composition.token_rotation import ColdStart
 from dbguard.deployment import CustomResourceRequest
 from dbguard.errors import ConfigurationError, InvalidInput
 from dbguard.rotation.on_demand import OnDemandRotation
-from dbguard.rotation.policy import RotationPolicy, databases_at_once
+from dbguard.rotation.policy import RotationPolicy
 from dbguard.services.rotation_runner import RotationRunner, RunReport
 from dbguard.services.settings_check import SettingsCheck, StartupFailed
 from dbguard.validation import parse_event
@@ -120,16 +120,11 @@ def test_parse_names_what_is_wrong_without_echoing_it():
 
 
 @pytest.mark.parametrize(
-    ("requests_at_once", "per_minute", "margin", "databases"),
-    [
-        (8, 0, 30, 16),  # unpaced: AWS round trips overlap JumpServer requests
-        (8, 4096, 30, 16),  # a budget far above what 8 requests at once reach
-        (8, 80, 30, 8),  # the default budget: 80 a minute serves 6 rotations in 15 s, so no more than 8
-        (8, 180, 30, 15),  # v4.10.16's throttle: 15 rotations' requests in 15 s, where doubling stops
-        (1, 80, 30, 2),
-    ],
+    ("days", "refused"),
+    [(26, False), (24, False), (23, True), (30, True), (40, True)],
+    ids=["default", "just after the first run that finds it due", "before it is due", "at expiry", "after"],
 )
-def test_databases_in_progress_overlap_aws_round_trips_but_drain_within_the_deadline_margin(
-    requests_at_once, per_minute, margin, databases
-):
-    assert databases_at_once(requests_at_once, per_minute, margin) == databases
+def test_secrets_manager_s_own_schedule_must_come_after_dbguard_s_and_before_expiry(days, refused):
+    """30-day tokens, due with 7 days left, found by an hourly run within the hour after (23 d 1 h)."""
+    policy = RotationPolicy("rate(1 hour)", 7 * 86400, 30 * 86400, 3600, secrets_manager_days=days)
+    assert any("SecretsManagerRotationDays" in problem for problem in policy.problems()) is refused

@@ -29,7 +29,7 @@ def step(name: str, version: str, secret_id: str = f"dbguard/db/{DATABASE}") -> 
 def rotate_secret(rig: Rig) -> str:
     """What `aws secretsmanager rotate-secret` starts with: a version id labelled AWSPENDING."""
     version = str(uuid.uuid4())
-    rig.secrets.start_rotation(rig.secrets.name_of(DATABASE), version)
+    rig.secrets.label_pending(rig.secrets.name_of(DATABASE), version)
     return version
 
 

@@ -15,10 +15,15 @@ from pydantic import ValidationError
 from dbguard.adapters import aws
 from dbguard.adapters.dynamodb import error_code
 from dbguard.cmdb.inventory import DatabaseCredentials
-from dbguard.errors import RejectedChange
+from dbguard.errors import NeedsOperator, RejectedChange
 
 _PERMANENT = ("ResourceNotFoundException", "AccessDeniedException", "InvalidRequestException")
 BINDING_TAG = "dbguard:cmdb-ids"
+
+
+class CredentialsNotUsable(RejectedChange, NeedsOperator):
+    """The credentials secret a change names is not bound to its database, cannot be read, or does not
+    hold credentials: an operator fixes the secret, then redrives the change."""
 
 
 def _bound_ids(described: dict[str, Any]) -> set[str]:
@@ -40,21 +45,24 @@ class CredentialsReader:
         try:
             described = self._client.describe_secret(SecretId=secret_arn)
             if cmdb_id not in _bound_ids(described):
-                raise RejectedChange(
-                    f"credentials secret {secret_arn} is not bound to {cmdb_id}: add {cmdb_id} to its tag "
-                    f"{BINDING_TAG} (space-separated CMDB ids) if this database may use it"
+                raise CredentialsNotUsable(
+                    f"credentials secret {secret_arn} is not bound to {cmdb_id}",
+                    fix=f"add {cmdb_id} to the secret's tag {BINDING_TAG} (space-separated CMDB ids) if this "
+                    "database may use it, then redrive",
                 )
             value = self._client.get_secret_value(SecretId=described["ARN"])
         except ClientError as error:
             if error_code(error) in _PERMANENT:
-                raise RejectedChange(
-                    f"credentials secret {secret_arn} cannot be read ({error_code(error)}); "
-                    "check it exists and that dbguard may read it (CmdbCredentialsSecretPrefix)"
+                raise CredentialsNotUsable(
+                    f"credentials secret {secret_arn} cannot be read ({error_code(error)})",
+                    fix="check the secret exists, is under CmdbCredentialsSecretPrefix and its key lets "
+                    "dbguard decrypt it, then redrive",
                 ) from None
             raise
         try:
             return DatabaseCredentials.model_validate_json(value.get("SecretString") or "")
         except ValidationError:
-            raise RejectedChange(
-                f"credentials secret {secret_arn} is not JSON with a non-empty 'username' and 'password'"
+            raise CredentialsNotUsable(
+                f"credentials secret {secret_arn} is not JSON with a non-empty 'username' and 'password'",
+                fix="write the database account's username and password into the secret, then redrive",
             ) from None

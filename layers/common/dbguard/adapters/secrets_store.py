@@ -16,6 +16,8 @@ from dbguard.secrets.ports import (
     OWNER_TAG,
     PENDING,
     PREVIOUS,
+    RotationConfig,
+    RotationInProgress,
     SecretValueNotFound,
     SecretVersions,
 )
@@ -54,6 +56,9 @@ class DatabaseSecrets:
             pending=labels.get(PENDING),
             scheduled_for_deletion="DeletedDate" in described,
             owner=tags.get(OWNER_TAG),
+            rotation_function=described.get("RotationLambdaARN")
+            if described.get("RotationEnabled")
+            else None,
         )
 
     def read(self, secret_id: str, version_id: str) -> DatabaseSecret:
@@ -104,6 +109,23 @@ class DatabaseSecrets:
         self._client.update_secret_version_stage(
             SecretId=secret_id, VersionStage=PENDING, RemoveFromVersionId=version_id
         )
+
+    def start_rotation(
+        self, secret_id: str, config: RotationConfig | None = None, *, immediately: bool = True
+    ) -> str:
+        request: dict[str, Any] = {"SecretId": secret_id, "RotateImmediately": immediately}
+        if config is not None:
+            request["RotationLambdaARN"] = config.function_arn
+            request["RotationRules"] = {"AutomaticallyAfterDays": config.after_days}
+        try:
+            started = self._client.rotate_secret(**request)
+        except ClientError as error:
+            # "A previous rotation isn't complete. That rotation will be reattempted."
+            if error_code(error) == "InvalidRequestException" and "previous rotation" in str(error).lower():
+                raise RotationInProgress(f"{secret_id}: a previous rotation is not complete") from None
+            raise
+        version_id: str = started["VersionId"]
+        return version_id
 
     def schedule_deletion(self, secret_id: str, recovery_days: int) -> None:
         try:

@@ -10,6 +10,7 @@ from dbguard.cmdb.inventory import AccountSource, DatabaseAsset, DatabaseAssetFi
 from dbguard.jumpserver import JumpServerAccount
 from dbguard.registry.lease import Lease
 from dbguard.registry.models import RegistryEntry
+from dbguard.secrets.ports import RotationConfig
 
 
 class JumpServerInventory(Protocol):
@@ -61,4 +62,8 @@ class SecretIssuer(Protocol):
     def rotate_under_lease(self, entry: RegistryEntry, lease: Lease) -> object:
         """A new secret for the database (its first one, or one that fits its changed asset, account
         or name), under the lease the caller holds; raises on failure."""
+        ...
+
+    def configure_rotation(self, entry: RegistryEntry, rotation: RotationConfig) -> None:
+        """Let Secrets Manager rotate the database's secret with dbguard's function, if it does not."""
         ...

@@ -9,10 +9,12 @@ from pydantic import Field
 from dbguard.adapters import aws
 from dbguard.adapters.cmdb_credentials import CredentialsReader
 from dbguard.adapters.dead_letters import DeadLetters
+from dbguard.adapters.event_bus import DefaultEventBus
 from dbguard.adapters.registry_store import Registry
 from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.composition.jumpserver import JumpServerSettings, build_jumpserver
 from dbguard.composition.rotator import RegistrySettings, build_rotator
+from dbguard.services.cmdb_queue import CmdbQueue
 from dbguard.services.cmdb_sync import CmdbSync, SyncOptions
 from dbguard.snapstart import register_restore_hooks
 
@@ -31,26 +33,33 @@ class CmdbSyncSettings(JumpServerSettings, RegistrySettings):
     secret_recovery_window_days: int = Field(default=30, ge=7, le=30, alias="SECRET_RECOVERY_WINDOW_DAYS")
     cmdb_dead_letter_queue_url: str = Field(alias="CMDB_DEAD_LETTER_QUEUE_URL")
     cmdb_max_event_bytes: int = Field(default=65_536, ge=1024, le=262_144, alias="CMDB_MAX_EVENT_BYTES")
+    # the queue's maxReceiveCount: a change failing at this receive is announced, SQS dead-letters it
+    cmdb_max_receive_count: int = Field(default=5, ge=1, le=1000, alias="CMDB_MAX_RECEIVE_COUNT")
 
 
 @dataclass(frozen=True)
 class CmdbSyncParts:
     settings: CmdbSyncSettings
     sync: CmdbSync
-    dead_letters: DeadLetters
+    queue: CmdbQueue
 
 
 def compose() -> CmdbSyncParts:
     register_restore_hooks()  # what environments restored from one SnapStart snapshot would share
     settings = CmdbSyncSettings.load()
-    return CmdbSyncParts(
-        settings=settings,
-        sync=_build_sync(settings),
-        dead_letters=DeadLetters.create(settings.cmdb_dead_letter_queue_url),
+    events = DefaultEventBus()
+    sync = _build_sync(settings, events)
+    queue = CmdbQueue(
+        sync,
+        DeadLetters.create(settings.cmdb_dead_letter_queue_url),
+        events,
+        max_event_bytes=settings.cmdb_max_event_bytes,
+        max_receive_count=settings.cmdb_max_receive_count,
     )
+    return CmdbSyncParts(settings=settings, sync=sync, queue=queue)
 
 
-def _build_sync(settings: CmdbSyncSettings) -> CmdbSync:
+def _build_sync(settings: CmdbSyncSettings, events: DefaultEventBus) -> CmdbSync:
     secretsmanager = aws.client("secretsmanager")
     jumpserver = build_jumpserver(settings, secretsmanager)
     registry = Registry.create(settings.registry_table_name)
@@ -62,13 +71,14 @@ def _build_sync(settings: CmdbSyncSettings) -> CmdbSync:
         hard_delete_assets=settings.hard_delete_assets,
         secret_recovery_window_days=settings.secret_recovery_window_days,
         lease_seconds=settings.rotation_lease_seconds,
+        rotation=settings.rotation,
     )
     return CmdbSync(
         jumpserver,
         registry,
         secrets,
         CredentialsReader(secretsmanager),
-        build_rotator(settings, jumpserver, registry, secrets),
+        build_rotator(settings, jumpserver, registry, secrets, events=events),
         settings.engines,
         options,
     )

@@ -8,15 +8,17 @@ from typing import Any
 
 from pydantic import Field, Json
 
+from dbguard.adapters.event_bus import DefaultEventBus
 from dbguard.composition.settings import EnvSettings
 from dbguard.engines import DEFAULT_ENGINES, EngineProfile
 from dbguard.errors import ConfigurationError
 from dbguard.jumpserver import IssuedToken
+from dbguard.operator_events import OperatorEvents
 from dbguard.registry.models import RegistryEntry
 from dbguard.registry.ports import RotationRegistry
 from dbguard.rotation.ports import ConnectionTokens
 from dbguard.secrets.contract import DatabaseSecret, ProxyEndpoint, shape_secret
-from dbguard.secrets.ports import DatabaseSecretStore
+from dbguard.secrets.ports import DatabaseSecretStore, RotationConfig
 from dbguard.services.rotator import Rotator
 
 
@@ -36,6 +38,16 @@ class RegistrySettings(EnvSettings):
     # at least the longest timeout of the functions that take the lease (the template sets it to the
     # rotation's timeout; cmdb_sync's is shorter), so a running holder never loses it
     rotation_lease_seconds: int = Field(default=900, ge=60, le=900, alias="ROTATION_LEASE_SECONDS")
+    # token_rotation, fixed by name (template.yaml), so the secrets configured with it keep it
+    rotation_function_arn: str = Field(pattern=r"^arn:aws[a-z-]*:lambda:", alias="ROTATION_FUNCTION_ARN")
+    # Secrets Manager's own schedule for the secrets: a backstop dbguard's schedule beats (policy.py)
+    secrets_manager_rotation_days: int = Field(
+        default=26, ge=1, le=1000, alias="SECRETS_MANAGER_ROTATION_DAYS"
+    )
+
+    @property
+    def rotation(self) -> RotationConfig:
+        return RotationConfig(self.rotation_function_arn, self.secrets_manager_rotation_days)
 
     @property
     def engines(self) -> dict[str, EngineProfile]:
@@ -49,8 +61,11 @@ def build_rotator(
     registry: RotationRegistry,
     secrets: DatabaseSecretStore,
     clock: Callable[[], datetime] | None = None,
+    *,
+    events: OperatorEvents | None = None,
 ) -> Rotator:
-    """`clock`: another clock than the system's (a chaos run skips ahead in time)."""
+    """`clock`: another clock than the system's (a chaos run skips ahead in time); `events`: where
+    Rotation Failed and Recovered go (the default bus unless given)."""
     engines = settings.engines
     proxy = ProxyEndpoint(host=settings.jumpserver_proxy_host, default_port=settings.jumpserver_proxy_port)
 
@@ -66,5 +81,5 @@ def build_rotator(
     return Rotator(
         tokens, secrets, registry, shape,
         lease_seconds=settings.rotation_lease_seconds,
-        min_interval_seconds=settings.consumer_cache_seconds, **timing,
+        min_interval_seconds=settings.consumer_cache_seconds, events=events or DefaultEventBus(), **timing,
     )  # fmt: skip

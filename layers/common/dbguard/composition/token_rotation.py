@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from dbguard.adapters import aws
 from dbguard.adapters.cloudformation import CloudFormationAnswers
@@ -21,8 +22,9 @@ from dbguard.composition.jumpserver import JumpServerSettings, build_jumpserver
 from dbguard.composition.rotator import RegistrySettings, build_rotator
 from dbguard.observability import logger
 from dbguard.registry.ports import RotationRegistry
-from dbguard.rotation.policy import RotationPolicy, databases_at_once
+from dbguard.rotation.policy import RotationPolicy
 from dbguard.secrets.ports import DatabaseSecretStore
+from dbguard.services.managed_rotation import ManagedRotation
 from dbguard.services.rotation_runner import RotationRunner
 from dbguard.services.secrets_manager_rotation import SecretsManagerRotation
 from dbguard.services.settings_check import SettingsCheck, StartupFailed
@@ -38,6 +40,18 @@ class TokenRotationSettings(JumpServerSettings, RegistrySettings):
     rotation_deadline_margin_seconds: int = Field(
         default=30, ge=5, le=600, alias="ROTATION_DEADLINE_MARGIN_SECONDS"
     )
+    # how long a run waits for a rotation Secrets Manager runs (its steps normally take seconds); less
+    # than the deadline margin, so what is in progress when the margin begins ends before the timeout
+    rotation_step_wait_seconds: int = Field(default=25, ge=4, le=595, alias="ROTATION_STEP_WAIT_SECONDS")
+
+    @model_validator(mode="after")
+    def _waits_end_within_the_margin(self) -> Self:
+        if self.rotation_step_wait_seconds >= self.rotation_deadline_margin_seconds:
+            raise ValueError(
+                "ROTATION_STEP_WAIT_SECONDS must be shorter than ROTATION_DEADLINE_MARGIN_SECONDS: a run "
+                "waiting on Secrets Manager's steps when the margin begins must finish before the timeout"
+            )
+        return self
 
     def policy(self) -> RotationPolicy:
         return RotationPolicy(
@@ -45,6 +59,7 @@ class TokenRotationSettings(JumpServerSettings, RegistrySettings):
             window_seconds=self.rotation_window_seconds,
             token_lifetime_seconds=self.token_lifetime_seconds,
             consumer_cache_seconds=self.consumer_cache_seconds,
+            secrets_manager_days=self.secrets_manager_rotation_days,
         )
 
 
@@ -85,16 +100,18 @@ def compose(
     if around is not None:
         adapters = around(adapters)
     rotator = build_rotator(settings, adapters.jumpserver, adapters.registry, adapters.secrets, clock)
-    at_once = databases_at_once(
-        settings.rotation_concurrency,
-        settings.jumpserver_requests_per_minute,
-        settings.rotation_deadline_margin_seconds,
-    )
+    wait = settings.rotation_step_wait_seconds
+    managed = ManagedRotation(
+        rotator, adapters.secrets, adapters.registry, adapters.jumpserver, settings.rotation,
+        completion_seconds=wait, settle_after_seconds=min(10, wait / 4),
+    )  # fmt: skip
     return TokenRotation(
         runner=RotationRunner(
             adapters.registry,
-            rotator,
-            at_once,
+            managed,
+            # each rotation in progress is one chain of step invocations sending one request at a time:
+            # JumpServer sees at most this many requests of token_rotation's at once
+            settings.rotation_concurrency,
             window_seconds=settings.rotation_window_seconds,
             deadline_margin_seconds=settings.rotation_deadline_margin_seconds,
         ),

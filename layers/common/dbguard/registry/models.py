@@ -33,6 +33,14 @@ class RotationState(BaseModel):
     retired_token_ids: list[str] = Field(default_factory=list, alias="retiredTokenIds")
     last_rotated_at: int | None = Field(default=None, alias="lastRotatedAt")
     last_rotation_error: str | None = Field(default=None, alias="lastRotationError")
+    # failed attempts since the last rotation that completed (reset by it): Rotation Failed's `attempts`
+    rotation_failures: int | None = Field(default=None, alias="rotationFailures")
+    # the AWSPENDING version whose rotation failed last: the scheduler waiting on it learns it failed
+    failed_version_id: str | None = Field(default=None, alias="failedVersionId")
+    # an operator forced the rotation Secrets Manager runs next (within ConsumerCacheSeconds)
+    force_next_rotation: bool | None = Field(default=None, alias="forceNextRotation")
+    # the last failure was JumpServer refusing dbguard itself (errors.ServiceRefused): the run stops
+    service_refused: bool | None = Field(default=None, alias="serviceRefused")
 
 
 class RotationStateChange(RotationState):

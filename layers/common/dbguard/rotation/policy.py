@@ -30,6 +30,7 @@ class RotationPolicy:
     window_seconds: int
     token_lifetime_seconds: int
     consumer_cache_seconds: int
+    secrets_manager_days: int = 26  # Secrets Manager's own schedule: a backstop (SecretsManagerRotationDays)
 
     def problems(self) -> list[str]:
         interval = schedule_interval_seconds(self.schedule)
@@ -59,7 +60,26 @@ class RotationPolicy:
                 "are issued. Raise "
                 "CONNECTION_TOKEN_REUSABLE_EXPIRATION in JumpServer or lower the window"
             )
-        return found
+        return found + self._backstop_problems(interval)
+
+    def _backstop_problems(self, interval: int) -> list[str]:
+        """Secrets Manager's own schedule rotates a secret `secrets_manager_days` after its last
+        rotation: that must come after dbguard's schedule has rotated it (the token is due at
+        lifetime - window, and a run finds it within one interval), and before the token expires."""
+        backstop = self.secrets_manager_days * 86400
+        first_due, lifetime = (
+            self.token_lifetime_seconds - self.window_seconds + interval,
+            self.token_lifetime_seconds,
+        )
+        if first_due < backstop < lifetime:
+            return []
+        return [
+            f"SecretsManagerRotationDays ({self.secrets_manager_days}) must lie between "
+            f"{first_due / 86400:.1f} and {lifetime / 86400:.1f} days (JumpServerTokenLifetimeSeconds minus "
+            "RotationWindowSeconds plus the schedule interval, and JumpServerTokenLifetimeSeconds): "
+            "Secrets Manager's own schedule is a backstop that dbguard's schedule must beat, and it must "
+            "rotate before the token expires"
+        ]
 
 
 def schedule_interval_seconds(expression: str) -> int | None:
@@ -90,23 +110,3 @@ def server_problems(jumpserver: ServerSettings) -> list[str]:
         "JumpServer's CONNECTION_TOKEN_REUSABLE is off (the default): every token would be one-time and "
         "expire in 300 s. Set CONNECTION_TOKEN_REUSABLE=true in JumpServer's config.txt and restart it"
     ]
-
-
-REQUESTS_PER_ROTATION = 3  # JumpServer requests of a steady-state rotation (docs/rotation.md)
-
-
-def databases_at_once(
-    jumpserver_requests_at_once: int, requests_per_minute: int = 0, deadline_margin_seconds: int = 30
-) -> int:
-    """Twice as many databases in progress as JumpServer requests allowed at once: a database spends
-    part of its rotation on DynamoDB and Secrets Manager (six round trips), and while it does, another
-    one's JumpServer request keeps the slot busy. JumpServer itself never sees more than the bound.
-
-    Paced (`requests_per_minute`), the budget rather than round trips bounds the run, and what is in
-    progress when the deadline margin begins must still get its requests: no more databases than the
-    budget serves in half the margin, and never fewer than the requests allowed at once."""
-    doubled = 2 * jumpserver_requests_at_once
-    if not requests_per_minute:
-        return doubled
-    drained = requests_per_minute * deadline_margin_seconds // (2 * 60 * REQUESTS_PER_ROTATION)
-    return max(jumpserver_requests_at_once, min(doubled, drained))

@@ -30,3 +30,8 @@ class ConnectionTokens(Protocol):
     def ensure_permission(self, asset_id: str, account: JumpServerAccount) -> None:
         """Let the service user issue tokens for this asset and account."""
         ...
+
+    def reserve(self, requests: int) -> None:
+        """Wait until `requests` more requests fit the request budget: requests that other
+        invocations send for this one (a rotation Secrets Manager runs)."""
+        ...

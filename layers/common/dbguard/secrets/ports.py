@@ -1,9 +1,11 @@
 """What the rotation needs from the store of database secrets (Secrets Manager), as protocols.
 
-A rotation writes the new value as a version labelled AWSCURRENT at once (Secrets Manager's own
-rotate-secret steps write it AWSPENDING first and move AWSCURRENT onto it later); either way the
-version it replaced becomes AWSPREVIOUS, so applications holding either value keep working. A
-version's value never changes.
+Rotations run through Secrets Manager's own protocol (`RotateSecret`: the new value is written
+AWSPENDING by createSecret and made AWSCURRENT by finishSecret), so each secret shows rotation
+enabled with dbguard's function as its rotator and a LastRotatedDate that moves; repairs and a
+database's reissue on a CMDB change write a version AWSCURRENT at once. Either way the version
+replaced becomes AWSPREVIOUS, so applications holding either value keep working. A version's value
+never changes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,19 @@ from dbguard.secrets.contract import DatabaseSecret
 CURRENT, PREVIOUS, PENDING = "AWSCURRENT", "AWSPREVIOUS", "AWSPENDING"
 # the tag naming the database (CMDB id) a secret belongs to, for its whole life (secrets/ownership.py)
 OWNER_TAG = "dbguard:cmdb-id"
+
+
+class RotationInProgress(Exception):
+    """Secrets Manager refuses a new rotation while another one's AWSPENDING version is not settled."""
+
+
+@dataclass(frozen=True)
+class RotationConfig:
+    """How a secret is rotated by Secrets Manager: by this function, and on its own schedule every
+    `after_days` days if dbguard's schedule has not rotated it sooner (a backstop)."""
+
+    function_arn: str
+    after_days: int
 
 
 class SecretValueNotFound(LookupError):
@@ -36,6 +51,7 @@ class SecretVersions:
     pending: str | None
     scheduled_for_deletion: bool
     owner: str | None  # the OWNER_TAG's value: the CMDB id of the database it belongs to
+    rotation_function: str | None = None  # RotationLambdaARN while rotation is enabled
 
 
 class DatabaseSecretStore(Protocol):
@@ -68,6 +84,15 @@ class DatabaseSecretStore(Protocol):
 
     def discard_pending(self, secret_id: str, version_id: str) -> None:
         """Take AWSPENDING off `version_id`."""
+        ...
+
+    def start_rotation(
+        self, secret_id: str, config: RotationConfig | None = None, *, immediately: bool = True
+    ) -> str:
+        """Secrets Manager's RotateSecret: configure rotation (with `config`) and start one, which it
+        runs through the rotation function's steps on its own (asynchronously); the new AWSPENDING
+        version's id. Not `immediately`: only configure it (Secrets Manager runs testSecret once).
+        RotationInProgress while a previous rotation's AWSPENDING is not settled."""
         ...
 
     def schedule_deletion(self, secret_id: str, recovery_days: int) -> None:

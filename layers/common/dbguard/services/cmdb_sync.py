@@ -34,7 +34,7 @@ from dbguard.registry.lease import Lease, LeaseBusy
 from dbguard.registry.models import EntryStatus, RegistryEntry, RotationStateChange
 from dbguard.registry.ports import CmdbRegistry
 from dbguard.secrets.ownership import owned_secret
-from dbguard.secrets.ports import DatabaseSecretStore, SecretVersions
+from dbguard.secrets.ports import DatabaseSecretStore, RotationConfig, SecretVersions
 from dbguard.validation import describe_error
 
 # a retired database keeps no token: each was expired
@@ -62,6 +62,7 @@ class SyncOptions:
     hard_delete_assets: bool
     secret_recovery_window_days: int
     lease_seconds: int
+    rotation: RotationConfig | None = None  # how Secrets Manager rotates its secrets (docs/rotation.md)
 
 
 class CmdbSync:
@@ -142,6 +143,8 @@ class CmdbSync:
         current = self._registry.get(instance.id) or saved  # with the rotation's attributes
         if self._needs_new_secret(existing, current, profile):
             self._rotator.rotate_under_lease(current, lease)
+        if self._options.rotation is not None:
+            self._rotator.configure_rotation(current, self._options.rotation)
         first = existing is None or not existing.is_active
         logger.info(
             "database registered" if first else "database updated",

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dbguard.metric_catalogue import (
     ROTATION_DEFERRED,
@@ -21,17 +21,25 @@ from dbguard.metric_catalogue import (
 from dbguard.observability import emit, logger
 from dbguard.registry.models import RegistryEntry
 from dbguard.registry.ports import RotationRegistry
-from dbguard.services.rotator import Outcome, RotationResult, Rotator
+from dbguard.services.rotator import Outcome, RotationResult
 
 if TYPE_CHECKING:  # built only for operators' invokes (cold start)
     from dbguard.rotation.on_demand import OnDemandRotation
 
 
+class RotatesADatabase(Protocol):
+    """One database's rotation, never raising (services/managed_rotation.py, services/rotator.py)."""
+
+    def rotate(self, entry: RegistryEntry, *, force: bool = False) -> RotationResult: ...
+
+
 @dataclass
 class RunReport:
     results: list[RotationResult] = field(default_factory=list)
-    deferred: list[str] = field(default_factory=list)  # not started: the deadline was near
+    # not started: the deadline was near, or JumpServer refused dbguard itself (`refusal`)
+    deferred: list[str] = field(default_factory=list)
     not_due: int = 0
+    refusal: str | None = None
 
     def count(self, outcome: Outcome) -> int:
         return sum(result.status is outcome for result in self.results)
@@ -45,7 +53,7 @@ class RotationRunner:
     def __init__(
         self,
         registry: RotationRegistry,
-        rotator: Rotator,
+        rotator: RotatesADatabase,
         databases_at_once: int,
         *,
         window_seconds: int = 7 * 86400,
@@ -99,20 +107,33 @@ class RotationRunner:
     def _rotate_all(
         self, entries: list[RegistryEntry], has_time: Callable[[], bool], *, force: bool
     ) -> RunReport:
-        """Results in the order the databases were started (most urgent first)."""
+        """Results in the order the databases were started (most urgent first). None is started once
+        the deadline is near, or once JumpServer refused dbguard itself: every other database would
+        meet the same refusal, spending JumpServer's budget on nothing (the next run tries again)."""
         report = RunReport()
         started: list[Future[RotationResult]] = []
+        running: set[Future[RotationResult]] = set()
         with ThreadPoolExecutor(max_workers=self.databases_at_once, thread_name_prefix="rotate") as pool:
             for position, entry in enumerate(entries):
-                running = [future for future in started if not future.done()]
                 if len(running) >= self.databases_at_once:
                     wait(running, return_when=FIRST_COMPLETED)
-                if not has_time():
+                done = {future for future in running if future.done()}
+                running -= done
+                report.refusal = _refusal(done)
+                if report.refusal is not None or not has_time():
                     report.deferred = [later.name for later in entries[position:]]
                     break
-                started.append(pool.submit(self._rotator.rotate, entry, force=force))
+                future = pool.submit(self._rotator.rotate, entry, force=force)
+                started.append(future)
+                running.add(future)
         report.results = [future.result() for future in started]
         return report
+
+
+def _refusal(done: set[Future[RotationResult]]) -> str | None:
+    """Why JumpServer refused dbguard itself, if one of these rotations says it did."""
+    refused = [future.result() for future in done if future.result().service_refused]
+    return (refused[0].error or "JumpServer refused dbguard") if refused else None
 
 
 def _summarise(report: RunReport, started: float) -> dict[str, Any]:
@@ -124,6 +145,11 @@ def _summarise(report: RunReport, started: float) -> dict[str, Any]:
     emit(TOKENS_EXPIRED, report.tokens_expired)
     duration_ms = (time.monotonic() - started) * 1000
     emit(ROTATION_RUN_DURATION, duration_ms)
-    summary = {**counts, "not_due": report.not_due, "deferred": report.deferred}
+    summary: dict[str, Any] = {**counts, "not_due": report.not_due, "deferred": report.deferred}
+    if report.refusal is not None:
+        summary["stopped"] = f"JumpServer refused dbguard, no further database started: {report.refusal}"
+        logger.error(
+            "rotation run stopped", extra={"reason": report.refusal, "deferred": len(report.deferred)}
+        )
     logger.info("rotation run finished", extra=summary)
     return {**summary, "results": [result.as_dict() for result in report.results]}

@@ -47,22 +47,37 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TypeVar
 
+from pydantic import SecretStr
+
+from dbguard.errors import NeedsOperator, ServiceRefused
 from dbguard.jumpserver import IssuedToken, PermissionMissing
 from dbguard.observability import logger
+from dbguard.operator_events import (
+    ROTATION_FAILED,
+    ROTATION_RECOVERED,
+    ROTATION_SOURCE,
+    NoEvents,
+    OperatorEvents,
+)
 from dbguard.registry.lease import Lease, LeaseBusy
 from dbguard.registry.models import RegistryEntry, RotationStateChange
 from dbguard.registry.ports import RotationRegistry
 from dbguard.rotation.ports import ConnectionTokens
+from dbguard.secrets.contract import DatabaseSecret
 from dbguard.secrets.ownership import owned_secret
 from dbguard.secrets.ports import (
     OWNER_TAG,
     DatabaseSecretStore,
+    RotationConfig,
     SecretShaper,
     SecretValueNotFound,
     SecretVersions,
 )
 from dbguard.validation import describe_error
+
+Prepared = TypeVar("Prepared")
 
 
 class Outcome(StrEnum):
@@ -83,12 +98,32 @@ class RotationResult:
     error: str | None = None
     expires_at: datetime | None = None
     tokens_expired: int = 0
+    # JumpServer refused dbguard itself (errors.ServiceRefused): no other database can do better
+    service_refused: bool = False
 
     def as_dict(self) -> dict[str, object]:
         result: dict[str, object] = {"name": self.name, "status": self.status.value}
         if self.error:
             result["error"] = self.error
+        if self.service_refused:
+            result["needsOperator"] = True
         return result
+
+
+@dataclass(frozen=True)
+class _WrittenToken:
+    """The token a secret version holds, as the rotation wrote it once JumpServer had confirmed it
+    reusable and unexpired."""
+
+    id: str
+    value: SecretStr
+    date_expired: datetime
+    is_expired: bool = False
+    is_reusable: bool = True
+
+    @classmethod
+    def of(cls, secret: DatabaseSecret) -> _WrittenToken:
+        return cls(secret.token_id, secret.password, secret.expires_at)
 
 
 class TokenRejected(Exception):
@@ -111,6 +146,7 @@ class Rotator:
         lease_seconds: int,
         min_interval_seconds: int = 0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        events: OperatorEvents | None = None,
     ) -> None:
         self._tokens = tokens
         self._secrets = secrets
@@ -119,33 +155,117 @@ class Rotator:
         self._lease_seconds = lease_seconds
         self._min_interval = min_interval_seconds
         self._clock = clock
+        self._events = events or NoEvents()
 
     # ------------------------------------------------------------------ entry points
     def rotate(self, entry: RegistryEntry, *, force: bool = False) -> RotationResult:
-        """Rotate now, whatever the expiry; never raises (a failure is a result). Refused while the
-        last rotation is younger than ConsumerCacheSeconds, unless `force` (breaks cached consumers)."""
-        try:
+        """Rotate now, here, whatever the expiry (a new version written AWSCURRENT at once); never
+        raises (a failure is a result). Refused while the last rotation is younger than
+        ConsumerCacheSeconds, unless `force` (breaks cached consumers)."""
+
+        def rotate_now(fresh: RegistryEntry, lease: Lease) -> RotationResult:
+            repaired, fresh, versions = self._repair(fresh, lease)
+            if repaired is not None:  # an interrupted rotation finished: that is this run
+                return replace(repaired, status=Outcome.COMPLETED)
+            if not force:
+                self._require_interval(fresh)
+            return self._rotate(fresh, lease, versions, releasing=True)
+
+        return self._on_active(entry, rotate_now)
+
+    def prepare_managed(
+        self, entry: RegistryEntry, *, force: bool = False
+    ) -> RotationResult | SecretVersions:
+        """Before Secrets Manager is asked to rotate (services/managed_rotation.py), under the lease:
+        what an interrupted rotation left is settled, and the rotation must be due or forced. The
+        secret's labels when it may start; else the run's result (completed, too soon, busy, not
+        found, failed; a database with no secret yet gets its first one here, as cmdb_sync makes it).
+        Never raises."""
+
+        def prepare(fresh: RegistryEntry, lease: Lease) -> RotationResult | SecretVersions:
+            repaired, fresh, versions = self._repair(fresh, lease)
+            if repaired is not None:
+                return replace(repaired, status=Outcome.COMPLETED)
+            if versions is None:  # its first secret failed before: made now, as cmdb_sync makes it
+                return self._rotate(fresh, lease, None, releasing=True)
+            if not force:
+                self._require_interval(fresh)
+            if force or fresh.failed_version_id:
+                change = RotationStateChange(force_next_rotation=force or None, failed_version_id=None)
+                self._registry.save_rotation_state(fresh.cmdb_id, change)
+            return versions
+
+        return self._on_active(entry, prepare)
+
+    def settle(self, entry: RegistryEntry) -> RotationResult:
+        """Only settle what an interrupted rotation left (a promotion nobody recorded, an AWSPENDING
+        to promote or drop, journalled tokens to expire), under the lease; never raises."""
+
+        def settle(fresh: RegistryEntry, lease: Lease) -> RotationResult:
+            repaired, _, _ = self._repair(fresh, lease)
+            done = repaired or RotationResult(entry.name, Outcome.ROTATED)
+            return replace(done, status=Outcome.COMPLETED)
+
+        return self._on_active(entry, settle)
+
+    def _on_active(
+        self, entry: RegistryEntry, work: Callable[[RegistryEntry, Lease], Prepared]
+    ) -> Prepared | RotationResult:
+        """`work` under the database's lease, on the entry as taking the lease found it (the caller's
+        copy may predate another run); not_found once it is no longer active. Never raises."""
+
+        def leased() -> Prepared | RotationResult:
             with self._lease(entry) as lease:
-                fresh = lease.entry  # the caller's copy may predate another run
+                fresh = lease.entry
                 if fresh is None or not fresh.is_active:
                     return RotationResult(entry.name, Outcome.NOT_FOUND, "no active database of that name")
-                repaired, fresh, versions = self._repair(fresh, lease)
-                if repaired is not None:  # an interrupted rotation finished: that is this run
-                    return replace(repaired, status=Outcome.COMPLETED)
-                if not force:
-                    self._require_interval(fresh)
-                return self._rotate(fresh, lease, versions, releasing=True)
+                return work(fresh, lease)
+
+        return self._guarded(entry, leased)
+
+    def _guarded(self, entry: RegistryEntry, run: Callable[[], Prepared]) -> Prepared | RotationResult:
+        try:
+            return run()
         except LeaseBusy as busy:
             return RotationResult(entry.name, Outcome.BUSY, str(busy))
         except RotationTooSoon as too_soon:
             return RotationResult(entry.name, Outcome.TOO_SOON, str(too_soon))
         except Exception as error:  # one database's failure must never stop the others
-            message = describe_error(error)
-            logger.warning("rotation failed", extra={"database": entry.name, "error": message})
-            self._registry.save_rotation_state(
-                entry.cmdb_id, RotationStateChange(last_rotation_error=message)
-            )
-            return RotationResult(entry.name, Outcome.FAILED, message)
+            return RotationResult(
+                entry.name, Outcome.FAILED, self.record_failure(entry, error, "rotation"),
+                service_refused=isinstance(error, ServiceRefused),
+            )  # fmt: skip
+
+    def record_failure(
+        self, entry: RegistryEntry, error: Exception, step: str, version_id: str | None = None
+    ) -> str:
+        """Note a failed attempt on the entry (why, how many in a row, which AWSPENDING version), and
+        announce the first of a row (Rotation Failed); the error's text, for the caller's result."""
+        message = describe_error(error)
+        logger.warning("rotation failed", extra={"database": entry.name, "step": step, "error": message})
+        try:
+            latest = self._latest(entry)
+            attempts = (latest.rotation_failures or 0) + 1
+            change = RotationStateChange(
+                last_rotation_error=message, rotation_failures=attempts, failed_version_id=version_id,
+                service_refused=isinstance(error, ServiceRefused) or None,
+            )  # fmt: skip
+            self._registry.save_rotation_state(entry.cmdb_id, change)
+        except Exception as unrecorded:  # the failure itself is what the caller must see
+            logger.warning("rotation failure not recorded", extra={"error": describe_error(unrecorded)})
+            return message
+        if latest.last_rotation_error is None:  # the first of a row: a change of state
+            expires = latest.current_token_expires_at
+            detail = {
+                "database": entry.name, "cmdbId": entry.cmdb_id, "step": step,
+                "errorClass": type(error).__name__, "error": message, "attempts": attempts,
+                "tokenExpiresInSeconds": None if expires is None else expires - int(self._now()),
+                "needsOperator": isinstance(error, NeedsOperator),
+            }  # fmt: skip
+            if isinstance(error, NeedsOperator):
+                detail["fix"] = error.fix
+            self._events.publish(ROTATION_SOURCE, ROTATION_FAILED, detail)
+        return message
 
     def rotate_under_lease(self, entry: RegistryEntry, lease: Lease) -> RotationResult:
         """A new secret for a caller that holds the lease and needs one whatever the interval
@@ -153,20 +273,47 @@ class Rotator:
         _, entry, versions = self._repair(entry, lease)
         return self._rotate(entry, lease, versions)
 
+    def configure_rotation(self, entry: RegistryEntry, rotation: RotationConfig) -> None:
+        """Let Secrets Manager rotate the database's secret with dbguard's function (and its own
+        schedule as a backstop), without rotating now, unless the secret is configured so already.
+        Secrets Manager then runs testSecret once, on a copy of the current version."""
+        versions = self._versions(entry)
+        if versions is not None and versions.rotation_function != rotation.function_arn:
+            self._secrets.start_rotation(versions.arn, rotation, immediately=False)
+
     # ------------------------------------------------------------------ Secrets Manager's protocol
+    def step(self, entry: RegistryEntry, name: str, version_id: str) -> RotationResult | None:
+        """One step of Secrets Manager's rotation (createSecret, setSecret, testSecret, finishSecret);
+        finishSecret's result says how many tokens it expired. A failure is recorded on the entry (the
+        scheduler waiting on this version learns it) and raised, so Secrets Manager stops this rotation."""
+        steps: dict[str, Callable[[RegistryEntry, str], RotationResult | None]] = {
+            "createSecret": self.create_pending,
+            "testSecret": self.test_pending,
+            "finishSecret": self.finish,
+        }
+        if name not in steps:
+            return None  # setSecret (services/secrets_manager_rotation.py answers it without asking)
+        try:
+            return steps[name](entry, version_id)
+        except Exception as error:
+            self.record_failure(entry, error, name, version_id)
+            raise
+
     def create_pending(self, entry: RegistryEntry, version_id: str) -> None:
         """createSecret: a new token as AWSPENDING under the version id Secrets Manager chose."""
         with self._lease(entry) as lease:
             versions = self._require_versions(entry)
             if versions.pending == version_id and self._pending_is_usable(versions.arn, version_id):
                 return  # a retried step: the version is already there
-            self._require_interval(entry)
-            token = self._new_token(entry)
+            fresh = lease.entry or entry
+            if not fresh.force_next_rotation:
+                self._require_interval(fresh)
+            token = self._new_token(fresh)
             lease.renew(self._now())
             try:
-                self._secrets.put_pending(versions.arn, version_id, self._shape(entry, token))
+                self._secrets.put_pending(versions.arn, version_id, self._shape(fresh, token))
             except Exception:
-                self._abandon(entry, token.id)
+                self._abandon(fresh, token.id)
                 raise
 
     def test_pending(self, entry: RegistryEntry, version_id: str) -> None:
@@ -175,11 +322,17 @@ class Rotator:
         self._verify(self._secrets.read(versions.arn, version_id).token_id)
 
     def finish(self, entry: RegistryEntry, version_id: str) -> RotationResult:
-        """finishSecret: AWSCURRENT onto the version, then settle (expire what no label holds)."""
+        """finishSecret: AWSCURRENT onto the version, then settle (expire what no label holds).
+        Secrets Manager calls it only after testSecret checked the token in JumpServer, so the token
+        is taken as createSecret wrote it (confirmed reusable, with its expiry) — unless a step of this
+        rotation failed before (the entry's failedVersionId), which sends JumpServer a read again."""
         with self._lease(entry) as lease:
             versions = self._require_versions(entry)
             if versions.current != version_id:
-                token = self._verify(self._secrets.read(versions.arn, version_id).token_id)
+                written = _WrittenToken.of(self._secrets.read(versions.arn, version_id))
+                if (lease.entry or entry).failed_version_id == version_id:
+                    self._verify(written.id)
+                token = self._unexpired(written)
                 lease.renew(self._now())
                 self._secrets.promote(versions.arn, version_id, versions.current)
             else:
@@ -259,7 +412,9 @@ class Rotator:
         """A token confirmed reusable and unexpired by JumpServer's own answer: the only kind ever
         written to a secret."""
         created = self._issue(entry)
-        self._registry.save_rotation_state(entry.cmdb_id, RotationStateChange(pending_token_id=created.id))
+        # journalled (and an operator's force, used up) before anything can lose it
+        journal = RotationStateChange(pending_token_id=created.id, force_next_rotation=None)
+        self._registry.save_rotation_state(entry.cmdb_id, journal)
         try:
             token = self._tokens.make_token_reusable(created)
             if not token.is_reusable:
@@ -324,10 +479,16 @@ class Rotator:
         )  # fmt: skip
         if current != entry.current_token_id:  # a promotion this run or an unrecorded one
             promotion = RotationStateChange(
-                last_rotated_at=int(self._now()), last_rotation_error=None,
+                last_rotated_at=int(self._now()), last_rotation_error=None, rotation_failures=None,
+                failed_version_id=None, service_refused=None,
                 current_token_expires_at=self._expiry_of(versions, promoted),
             )  # fmt: skip
             change = change.merged(promotion)
+            if entry.last_rotation_error is not None:  # the row of failures ends
+                self._events.publish(ROTATION_SOURCE, ROTATION_RECOVERED, {
+                    "database": entry.name, "cmdbId": entry.cmdb_id,
+                    "failedAttempts": entry.rotation_failures or 1,
+                })  # fmt: skip
         if issued and not _journal_is_dirty(entry):
             # The registry names every token to expire already (its current and previous token) and
             # this run's journalled token keeps its journal dirty: a run stopped before the write

@@ -7,6 +7,8 @@ so setSecret has nothing to do.
 from __future__ import annotations
 
 from dbguard.errors import InvalidInput
+from dbguard.metric_catalogue import TOKENS_EXPIRED
+from dbguard.observability import emit
 from dbguard.registry.models import RegistryEntry
 from dbguard.registry.ports import RotationRegistry
 from dbguard.rotation.steps import RotationStep
@@ -22,6 +24,8 @@ class SecretsManagerRotation:
         self._secrets = secrets
 
     def run(self, step: RotationStep) -> None:
+        if step.step == "setSecret":
+            return  # no database password to set: JumpServer issued the token (nothing read, nothing written)
         versions = self._secrets.versions(step.secret_id)
         if versions is None:
             raise InvalidInput(f"secret {step.secret_id} does not exist")
@@ -29,12 +33,9 @@ class SecretsManagerRotation:
         entry = self._registry.get(versions.owner) if versions.owner else None
         if entry is None or not entry.is_active or not self._is_its_secret(entry, versions):
             raise InvalidInput(f"secret {versions.name} does not belong to an active dbguard database")
-        if step.step == "createSecret":
-            self._rotator.create_pending(entry, step.version_id)
-        elif step.step == "testSecret":
-            self._rotator.test_pending(entry, step.version_id)
-        elif step.step == "finishSecret":
-            self._rotator.finish(entry, step.version_id)
+        finished = self._rotator.step(entry, step.step, step.version_id)
+        if finished is not None and finished.tokens_expired:
+            emit(TOKENS_EXPIRED, finished.tokens_expired)
 
     def _is_its_secret(self, entry: RegistryEntry, versions: SecretVersions) -> bool:
         owned = owned_secret(self._secrets, entry.cmdb_id, entry.secret_arn, entry.name)

@@ -32,8 +32,8 @@ TOKENS = "/api/v1/authentication/connection-token/"
 PERMISSIONS = "/api/v1/perms/asset-permissions/"
 DIRECTORIES = "/api/v1/assets/directories/?limit=1"
 REUSE_DISABLED = (
-    "JumpServer refuses reusable connection tokens: set CONNECTION_TOKEN_REUSABLE=true in JumpServer's "
-    "config.txt (or config.yml) and restart it; without it every token is one-time and expires in 300 s"
+    "JumpServer refuses reusable connection tokens (CONNECTION_TOKEN_REUSABLE is off, a stock server's "
+    "default): every token would be one-time and expire in 300 s"
 )
 ADMIN_TOKENS = "/api/v1/authentication/admin-connection-token/"
 
@@ -329,6 +329,9 @@ class JumpServerClient:
             return
         with suppress(JumpServerNotFound):
             self._http.request("PATCH", f"{TOKENS}{token_id}/expire/", what=f"token {token_id}")
+
+    def reserve(self, requests: int) -> None:
+        self._http.reserve(requests)
 
     # ------------------------------------------------------------------ helpers
     @property

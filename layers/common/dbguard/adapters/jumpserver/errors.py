@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dbguard.errors import DbguardError, Unretryable
+from dbguard.errors import DbguardError, ServiceRefused, Unretryable
 from dbguard.jumpserver import AlreadyExists, NotInJumpServer, OutcomeUnknown, PermissionMissing
 
 
@@ -22,8 +22,15 @@ class JumpServerError(DbguardError):
         self.fields = fields or {}
 
 
-class JumpServerAuthError(JumpServerError):
-    """401/403: the credentials are wrong, or the service user lacks a role."""
+class JumpServerAuthError(JumpServerError, ServiceRefused):
+    """401/403: the credentials are wrong, or the service user lacks a role (a 401 is retried once
+    with the credentials read again: they may just have been rotated)."""
+
+    fix = (
+        "check the JumpServer service user's credentials (JumpServerCredentialsSecretArn) and that it "
+        "has the roles docs/jumpserver.md lists; then redrive the dead-lettered CMDB changes (rotation "
+        "resumes by itself)"
+    )
 
 
 class JumpServerNotFound(JumpServerError, NotInJumpServer):
@@ -43,8 +50,13 @@ class JumpServerPermissionMissing(JumpServerRejected, PermissionMissing):
     """`perm_account_invalid`: no asset permission covers the asset, account and protocol."""
 
 
-class ReusableTokensDisabled(JumpServerRejected):
+class ReusableTokensDisabled(JumpServerRejected, ServiceRefused):
     """The server's CONNECTION_TOKEN_REUSABLE is off (the stock default): an operator must enable it."""
+
+    fix = (
+        "set CONNECTION_TOKEN_REUSABLE=true in JumpServer's config.txt (or config.yml) and restart it; "
+        "then redrive the dead-lettered CMDB changes (rotation resumes by itself)"
+    )
 
 
 class JumpServerThrottled(JumpServerError):

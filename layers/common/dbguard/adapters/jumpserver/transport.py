@@ -113,6 +113,13 @@ class Transport:
             raise error_from_response(response.status_code, body, what)
         return body
 
+    def reserve(self, requests: int) -> None:
+        """Count `requests` sent elsewhere against the budget, waiting as a request of its own would."""
+        if self._budget is None:
+            return
+        for _ in range(requests):
+            self._budget.acquire()
+
     def status_of(self, method: str, path: str, what: str) -> int:
         """Only the status (version detection); still authenticated and retried."""
         return self._send(method, path, None, None, what).status_code

@@ -1,0 +1,26 @@
+"""Events an operator can route (EventBridge rules on the account's default bus): when a database's
+rotation fails and when it recovers, and when a CMDB change cannot be applied. Each is published once
+per change of state, not once per retry."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+ROTATION_SOURCE = "dbguard.rotation"
+CMDB_SOURCE = "dbguard.cmdb"
+ROTATION_FAILED = "Rotation Failed"
+ROTATION_RECOVERED = "Rotation Recovered"
+REGISTRATION_FAILED = "Database Registration Failed"
+
+
+class OperatorEvents(Protocol):
+    def publish(self, source: str, detail_type: str, detail: dict[str, Any]) -> None:
+        """Best effort: an event that cannot be delivered is logged, never raised."""
+        ...
+
+
+class NoEvents:
+    """Publishes nothing (where no operator listens: unit tests of other rules)."""
+
+    def publish(self, source: str, detail_type: str, detail: dict[str, Any]) -> None:
+        return None
