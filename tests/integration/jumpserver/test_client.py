@@ -24,11 +24,12 @@ from dbguard.adapters.jumpserver.errors import (
 from dbguard.adapters.jumpserver.transport import RequestBudget, Transport
 from dbguard.cmdb.inventory import AccountTemplate, AssetProtocol, DatabaseAssetFields, DatabaseCredentials
 from dbguard.errors import Unretryable
-from dbguard.jumpserver import AlreadyExists
+from dbguard.jumpserver import AlreadyExists, DbProxyOffer
 from tests.conftest import JMS_PRIVATE_TOKEN
 
 DATABASES = "/api/v1/assets/databases/"
 ACCOUNT_PASSWORD = "acct-Pa55-must-not-leak-41"
+MAGNUS_V4 = {"mysql", "postgresql", "oracle", "mariadb", "redis", "sqlserver", "mongodb"}
 ACCESS_KEY = ("3f1c0d6e-1b2a-4c5d-8e9f-0a1b2c3d4e5f", "access-secret-must-not-leak-77")
 
 
@@ -281,6 +282,18 @@ def test_a_stock_server_refusing_reusable_tokens_is_named_in_the_error(
     token = client.create_connection_token(asset.id, account, "postgresql")
     with pytest.raises(ReusableTokensDisabled, match="set CONNECTION_TOKEN_REUSABLE=true"):
         client.make_token_reusable(token)
+
+
+@pytest.mark.parametrize(
+    ("version", "licensed", "offered"),
+    [("v3", False, {"mysql", "mariadb", "redis"}), ("v4", False, set()), ("v4", True, MAGNUS_V4)],
+)
+def test_the_db_proxy_offer_is_read_from_the_connect_methods(
+    make_jumpserver_sim, credentials_secret, sleeps, version, licensed, offered
+):
+    sim = make_jumpserver_sim(version, xpack_license_is_valid=licensed)
+    offer = make_client(sim, credentials_secret, sleeps).db_proxy_offer()
+    assert offer == DbProxyOffer(protocols=frozenset(offered), license_valid=licensed, magnus_enabled=True)
 
 
 def test_version_detection_never_takes_an_outage_for_v3(client, jumpserver_sim):

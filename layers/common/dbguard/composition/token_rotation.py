@@ -97,7 +97,9 @@ def compose(
             deadline_margin_seconds=settings.rotation_deadline_margin_seconds,
         ),
         secrets_manager_rotation=SecretsManagerRotation(rotator, adapters.registry, adapters.secrets),
-        settings_check=SettingsCheck(CloudFormationAnswers(), settings.policy(), adapters.jumpserver),
+        settings_check=SettingsCheck(
+            CloudFormationAnswers(), settings.policy(), adapters.jumpserver, engines=settings.engines
+        ),
     )
 
 
