@@ -86,6 +86,10 @@ cmdb-event: venv ## put a CMDB change on the running local stack's bus: make cmd
 audit-query: venv ## a SigV4-signed search of the local stack's audit events: make audit-query Q='userLogin=etl'
 	$(BIN)/python scripts/audit_query.py '$(Q)'
 
+.PHONY: status
+status: venv ## rotation status of every database on the running local stack, most urgent first (JSON=1; LIMIT=n; STATUS_URL for a deployment)
+	$(BIN)/python scripts/rotation_status.py $(if $(filter 1,$(JSON)),--json)
+
 .PHONY: rotate
 rotate: venv ## rotate now on the running local stack: make rotate DATABASES='billing-qhb-01' (or all; FORCE=1 within ConsumerCacheSeconds)
 	@test -n "$(DATABASES)" || { echo "usage: make rotate DATABASES='billing-qhb-01' (or all)" >&2; exit 2; }

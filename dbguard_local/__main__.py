@@ -64,6 +64,8 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
     make rotate DATABASES=billing-qhb-01 FORCE=1
     (or any Lambda client, endpoint {stack.lambda_endpoint},
      function {stack.workers["TokenRotationFunction"].spec.name}, payload {{"rotate": "all", "force": true}})
+  Every database's token expiry, next rotation and last error, most urgent first (SigV4-signed):
+    make status
   Retire it:
     make cmdb-event FILE=events/samples/cmdb-delete.json
 

@@ -52,7 +52,9 @@ HTTP_FUNCTIONS = ("audit_ingest", "audit_query")
 STORAGE_THROTTLED = Metric(
     "StorageThrottled", "Count", HTTP_FUNCTIONS, "requests answered 503 (DynamoDB busy)"
 )
-REQUESTS_REJECTED = Metric("RequestsRejected", "Count", HTTP_FUNCTIONS, "requests answered 4xx (bad input)")
+REQUESTS_REJECTED = Metric(
+    "RequestsRejected", "Count", (*HTTP_FUNCTIONS, "rotation_status"), "requests answered 4xx (bad input)"
+)
 # audit_query
 QUERY_EVENTS_RETURNED = Metric(
     "QueryEventsReturned", "Count", ("audit_query",), "events answered to auditors"
@@ -78,6 +80,12 @@ ROTATION_DEFERRED = Metric(
     "RotationDeferred", "Count", ("token_rotation",), "due databases left to the next run"
 )
 TOKENS_EXPIRED = Metric("TokensExpired", "Count", ("token_rotation",), "old tokens expired in JumpServer")
+TOKEN_SECONDS_LEFT = Metric(
+    "TokenSecondsLeft",
+    "Seconds",
+    ("token_rotation",),
+    "after a scheduled run, seconds left on the token closest to expiry (negative: expired)",
+)
 ROTATION_RUN_DURATION = Metric(
     "RotationRunDuration", "Milliseconds", ("token_rotation",), "one run, start to end"
 )

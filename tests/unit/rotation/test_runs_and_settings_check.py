@@ -17,6 +17,7 @@ from dbguard.rotation.policy import RotationPolicy, databases_at_once
 from dbguard.services.rotation_runner import RotationRunner, RunReport
 from dbguard.services.settings_check import SettingsCheck, StartupFailed
 from dbguard.validation import parse_event
+from dbguard_testkit.fakes import FakeRegistry
 from dbguard_testkit.samples import custom_resource_request
 
 GOOD_POLICY = RotationPolicy("rate(1 hour)", 7 * 86400, 30 * 86400, 3600)
@@ -27,7 +28,7 @@ class RecordingRunner(RotationRunner):
     """The runner's run entry points over recorded rotations (the rotation itself: test_runner.py)."""
 
     def __init__(self) -> None:
-        super().__init__(registry=None, rotator=None, databases_at_once=1)  # type: ignore[arg-type]
+        super().__init__(registry=FakeRegistry(), rotator=None, databases_at_once=1)  # type: ignore[arg-type]
         self.calls: list[tuple] = []
 
     def rotate_due(self, expiring_before, has_time):

@@ -25,7 +25,8 @@ from dbguard.validation import describe_error
 Checked = TypeVar("Checked")
 
 SECRETS_MANAGER_MIN_INTERVAL = 600
-_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+RATE_EXPRESSION = r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$"  # RotationSchedule's form
+_RATE = re.compile(RATE_EXPRESSION)
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
