@@ -127,6 +127,10 @@ schemas: venv ## regenerate the JSON Schemas in docs/schemas/ from the models
 openapi: venv ## regenerate docs/openapi.json (scripts/generate_openapi.py: the audit API's routes and models)
 	AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local $(BIN)/python scripts/generate_openapi.py
 
+.PHONY: dashboard
+dashboard: venv ## rewrite the CloudWatch dashboard in template.yaml from the metric catalogue (scripts/generate_dashboard.py)
+	$(BIN)/python scripts/generate_dashboard.py
+
 .PHONY: events
 events: venv ## regenerate the sample events in events/
 	$(BIN)/python scripts/generate_events.py

@@ -86,9 +86,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # like a crashing function. Records stay plain dicts: Powertools' SQSRecord would import every
     # event data class it has, for two keys.
     failures = []
-    for record in event["Records"]:
-        try:
-            handle_record(record, context)
-        except Exception:  # handle_record logged and counted it; SQS redelivers it
-            failures.append({"itemIdentifier": record["messageId"]})
+    try:
+        for record in event["Records"]:
+            try:
+                handle_record(record, context)
+            except Exception:  # handle_record logged and counted it; SQS redelivers it
+                failures.append({"itemIdentifier": record["messageId"]})
+    finally:
+        parts.jumpserver_requests.report()
     return {"batchItemFailures": failures}

@@ -72,6 +72,17 @@ CHANGES_REJECTED = Metric(
 )
 CHANGES_FAILED = Metric("ChangesFailed", "Count", ("cmdb_sync",), "changes failed, left to SQS's retries")
 CHANGES_DEFERRED = Metric("ChangesDeferred", "Count", ("cmdb_sync",), "changes not started near the timeout")
+# cmdb_sync and token_rotation
+JUMPSERVER_FUNCTIONS = ("cmdb_sync", "token_rotation")
+JUMPSERVER_REQUESTS = Metric(
+    "JumpServerRequests", "Count", JUMPSERVER_FUNCTIONS, "requests sent to JumpServer, retries included"
+)
+JUMPSERVER_BUSIEST_MINUTE = Metric(
+    "JumpServerBusiestMinute",
+    "Count",
+    JUMPSERVER_FUNCTIONS,
+    "an invocation's most JumpServer requests in any 60 s (against JumpServerRequestsPerMinute)",
+)
 # token_rotation
 TOKENS_ROTATED = Metric("TokensRotated", "Count", ("token_rotation",), "databases given a new token")
 ROTATION_FAILED = Metric("RotationFailed", "Count", ("token_rotation",), "rotations that failed")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import Field
 
 from dbguard.adapters import aws
 from dbguard.adapters.cmdb_credentials import CredentialsReader
 from dbguard.adapters.dead_letters import DeadLetters
+from dbguard.adapters.jumpserver.client import JumpServerClient
+from dbguard.adapters.jumpserver.transport import RequestTally
 from dbguard.adapters.registry_store import Registry
 from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.composition.jumpserver import JumpServerSettings, build_jumpserver
@@ -38,21 +41,23 @@ class CmdbSyncParts:
     settings: CmdbSyncSettings
     sync: CmdbSync
     dead_letters: DeadLetters
+    jumpserver_requests: RequestTally  # reported once per invocation
 
 
 def compose() -> CmdbSyncParts:
     register_restore_hooks()  # what environments restored from one SnapStart snapshot would share
     settings = CmdbSyncSettings.load()
+    secretsmanager = aws.client("secretsmanager")
+    jumpserver = build_jumpserver(settings, secretsmanager)
     return CmdbSyncParts(
         settings=settings,
-        sync=_build_sync(settings),
+        sync=_build_sync(settings, secretsmanager, jumpserver),
         dead_letters=DeadLetters.create(settings.cmdb_dead_letter_queue_url),
+        jumpserver_requests=jumpserver.requests,
     )
 
 
-def _build_sync(settings: CmdbSyncSettings) -> CmdbSync:
-    secretsmanager = aws.client("secretsmanager")
-    jumpserver = build_jumpserver(settings, secretsmanager)
+def _build_sync(settings: CmdbSyncSettings, secretsmanager: Any, jumpserver: JumpServerClient) -> CmdbSync:
     registry = Registry.create(settings.registry_table_name)
     secrets = DatabaseSecrets(secretsmanager, settings.secrets_prefix)
     options = SyncOptions(

@@ -15,6 +15,7 @@ from pydantic import Field
 from dbguard.adapters import aws
 from dbguard.adapters.cloudformation import CloudFormationAnswers
 from dbguard.adapters.jumpserver.client import JumpServerClient
+from dbguard.adapters.jumpserver.transport import RequestTally
 from dbguard.adapters.registry_store import Registry
 from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.composition.jumpserver import JumpServerSettings, build_jumpserver
@@ -52,6 +53,7 @@ class TokenRotation:
     runner: RotationRunner
     secrets_manager_rotation: SecretsManagerRotation
     settings_check: SettingsCheck
+    jumpserver_requests: RequestTally  # reported once per invocation
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,11 @@ def compose(
     register_restore_hooks()  # what environments restored from one SnapStart snapshot would share
     settings = TokenRotationSettings.load(environ)
     secretsmanager = aws.client("secretsmanager")
+    jumpserver = build_jumpserver(settings, secretsmanager, max_in_flight=settings.rotation_concurrency)
     adapters = RotationAdapters(
         registry=Registry.create(settings.registry_table_name),
         secrets=DatabaseSecrets(secretsmanager, settings.secrets_prefix),
-        jumpserver=build_jumpserver(settings, secretsmanager, max_in_flight=settings.rotation_concurrency),
+        jumpserver=jumpserver,
     )
     if around is not None:
         adapters = around(adapters)
@@ -100,6 +103,7 @@ def compose(
         settings_check=SettingsCheck(
             CloudFormationAnswers(), settings.policy(), adapters.jumpserver, engines=settings.engines
         ),
+        jumpserver_requests=jumpserver.requests,
     )
 
 

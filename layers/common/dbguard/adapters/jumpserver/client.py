@@ -22,7 +22,7 @@ from dbguard.adapters.jumpserver.errors import (
     ReusableTokensDisabled,
 )
 from dbguard.adapters.jumpserver.models import ConnectionToken, JumpServerDatabaseAsset
-from dbguard.adapters.jumpserver.transport import Transport
+from dbguard.adapters.jumpserver.transport import RequestTally, Transport
 from dbguard.cmdb.inventory import AccountSource, AccountTemplate, DatabaseAsset, DatabaseAssetFields
 from dbguard.errors import ConfigurationError, RejectedChange
 from dbguard.jumpserver import DB_PROXY_CONNECT_METHOD, DbProxyOffer, IssuedToken, JumpServerAccount
@@ -58,6 +58,11 @@ class JumpServerClient:
         self._root: dict[str, Any] | None = None
         self._nodes: dict[str, str] = {}
         self._templates: dict[str, tuple[str, str]] = {}
+
+    @property
+    def requests(self) -> RequestTally:
+        """The requests this client sent, for the invocation's report (JumpServerRequests)."""
+        return self._http.tally
 
     # ------------------------------------------------------------------ server facts (read once)
     @property
