@@ -12,7 +12,6 @@ the sort, the answer's JSON).
 from __future__ import annotations
 
 import json
-import logging
 import os
 import statistics
 import time
@@ -21,16 +20,12 @@ from typing import Any
 
 import boto3
 
-from bench.harness import FAKE_AWS, report
+from bench.harness import deployed_in_moto, report
 from bench.registry_model import ROUND_TRIP_SECONDS
 from dbguard.adapters.dynamodb import from_item
 from dbguard.composition.rotation_status import compose
-from dbguard.observability import logger
 from dbguard.rotation.status import StatusQuery
-from dbguard_local.atomic import atomic_mock_aws
-from dbguard_local.cfn import Template, load_template
 from dbguard_local.functions import function_specs
-from dbguard_local.resources import deploy
 from dbguard_testkit.registry_seed import seed_registry
 
 DATABASES = int(os.environ.get("BENCH_STATUS_DATABASES", "10000"))
@@ -54,11 +49,7 @@ class PagesOverNetwork:
 
 
 def run() -> dict[str, float]:
-    os.environ.update(FAKE_AWS)
-    logger.setLevel(logging.ERROR)
-    with atomic_mock_aws():
-        template = Template(load_template())
-        deploy(template, boto3.Session(region_name="eu-central-1"))
+    with deployed_in_moto() as template:
         table = template.physical_ids["RegistryTable"]
         dynamodb = boto3.client("dynamodb")
         seed_registry(dynamodb, table, DATABASES, int(time.time()))
