@@ -17,6 +17,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from dbguard.rotation.policy import ServerFindings, schedule_interval_seconds
+from dbguard.validation import describe_error
 from dbguard_local.announcements import route_announcements_to_queue
 from dbguard_local.atomic import OneRequestAtATime
 from dbguard_local.cfn import Template, load_template
@@ -221,7 +222,10 @@ class LocalStack:
         JumpServer: token_rotation's own check, built from its template environment."""
         from dbguard.composition.token_rotation import compose  # the function's graph: only here
 
-        check = compose(self.workers["TokenRotationFunction"].spec.environment).settings_check
+        try:
+            check = compose(self.workers["TokenRotationFunction"].spec.environment).settings_check
+        except Exception as error:  # as the deployment's check answers it (StartupFailed)
+            return ServerFindings([f"token_rotation cannot start: {describe_error(error)}"])
         return check.findings(self.template.parameters["RequireDbProxy"])
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:

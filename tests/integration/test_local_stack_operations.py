@@ -64,3 +64,14 @@ def test_make_status_lists_a_registered_database(community_stack):
     assert "confirmed" in row
     answer = json.loads(status(community_stack, "--json"))
     assert (answer["total"], answer["databases"][0]["name"]) == (1, "billing-qhb-01")
+
+
+def test_a_function_that_cannot_start_is_said_in_the_banner_not_a_crash():
+    stack = start_stack(JUMPSERVER_URL="http://192.0.2.1:8080", JUMPSERVER_PRIVATE_TOKEN="unused")
+    try:
+        banner = " ".join(" ".join(stack.output[: stack.ready_at]).split())
+    finally:
+        stack.stop()
+    assert "Settings check (RotationSettingsCheck) refuses this deployment:" in banner
+    assert "token_rotation cannot start: ConfigurationError" in banner
+    assert "AllowInsecureJumpServer" in banner
