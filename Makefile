@@ -86,6 +86,10 @@ cmdb-event: venv ## put a CMDB change on the running local stack's bus: make cmd
 audit-query: venv ## a SigV4-signed search of the local stack's audit events: make audit-query Q='userLogin=etl'
 	$(BIN)/python scripts/audit_query.py '$(Q)'
 
+.PHONY: status
+status: venv ## rotation status of every database on the running local stack, most urgent first (JSON=1; LIMIT=n; STATUS_URL for a deployment)
+	$(BIN)/python scripts/rotation_status.py $(if $(filter 1,$(JSON)),--json)
+
 .PHONY: rotate
 rotate: venv ## rotate now on the running local stack: make rotate DATABASES='billing-qhb-01' (or all; FORCE=1 within ConsumerCacheSeconds)
 	@test -n "$(DATABASES)" || { echo "usage: make rotate DATABASES='billing-qhb-01' (or all)" >&2; exit 2; }
@@ -127,6 +131,10 @@ schemas: venv ## regenerate the JSON Schemas in docs/schemas/ from the models
 .PHONY: openapi
 openapi: venv ## regenerate docs/openapi.json (scripts/generate_openapi.py: the audit API's routes and models)
 	AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local $(BIN)/python scripts/generate_openapi.py
+
+.PHONY: dashboard
+dashboard: venv ## rewrite the CloudWatch dashboard in template.yaml from the metric catalogue (scripts/generate_dashboard.py)
+	$(BIN)/python scripts/generate_dashboard.py
 
 .PHONY: events
 events: venv ## regenerate the sample events in events/

@@ -12,13 +12,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "common"))
 
-from bench import audit_ingest, audit_query, cold_start, layer_size, token_rotation
+from bench import audit_ingest, audit_query, cold_start, layer_size, rotation_status, token_rotation
 
 BENCHMARKS = {
     "cold_start": cold_start,
     "audit_ingest": audit_ingest,
     "audit_query": audit_query,
     "token_rotation": token_rotation,
+    "rotation_status": rotation_status,
     "layer_size": layer_size,
 }
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -40,6 +41,7 @@ GOALS = [
     # registry and Secrets Manager round trips in line with its JumpServer requests (docs/rotation.md)
     ("rotation of 1,000 databases <= 2.5 x ideal", "rotation_ratio", 2.5, 2.0),
     ("JumpServer calls per rotation, steady state <= 4", "rotation_calls_per_database", 4.0, None),
+    ("rotation status, all of 10,000 databases <= 3 x reading them", "status_latency_ratio", 3.0, 2.0),
     ("layer unzipped <= 15 MB", "layer_mb", 15.0, None),
 ]
 

@@ -12,23 +12,18 @@ service; the read ratio is exact, and it is what DynamoDB bills.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import statistics
 import time
 
 import boto3
 
-from bench.harness import FAKE_AWS, report
+from bench.harness import deployed_in_moto, report
 from dbguard.adapters.dynamodb import to_item
 from dbguard.audit.filters import EventFilters
 from dbguard.audit.keys import SHARDS
 from dbguard.composition.audit_query import compose
-from dbguard.observability import logger
-from dbguard_local.atomic import atomic_mock_aws
-from dbguard_local.cfn import Template, load_template
 from dbguard_local.functions import function_specs
-from dbguard_local.resources import deploy
 from dbguard_testkit.audit_seed import DAY_MS, START_MS, events, store
 
 EVENTS = int(os.environ.get("BENCH_QUERY_EVENTS", "100000"))
@@ -37,11 +32,7 @@ RUNS = 3
 
 
 def run() -> dict[str, float]:
-    os.environ.update(FAKE_AWS)
-    logger.setLevel(logging.ERROR)
-    with atomic_mock_aws():
-        template = Template(load_template())
-        deploy(template, boto3.Session(region_name="eu-central-1"))
+    with deployed_in_moto() as template:
         table = template.physical_ids["AuditEventsTable"]
         dynamodb = boto3.client("dynamodb")
         seeded = time.perf_counter()

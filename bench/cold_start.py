@@ -34,6 +34,7 @@ FUNCTIONS = {
     "audit_query": "AuditQueryFunction",
     "cmdb_sync": "CmdbSyncFunction",
     "token_rotation": "TokenRotationFunction",
+    "rotation_status": "RotationStatusFunction",
 }
 BASELINE = "import boto3; boto3.client('dynamodb')"
 # Powertools' Tracer reads this; the template sets it from EnableTracing, the benchmark must not.

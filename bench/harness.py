@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import boto3
 from botocore.awsrequest import AWSResponse
 
+from dbguard.observability import logger
+from dbguard_local.atomic import atomic_mock_aws
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.functions import FunctionSpec, function_specs, load_handler_module
-from dbguard_local.resources import name_resources
+from dbguard_local.resources import deploy, name_resources
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LAYER = REPO_ROOT / "layers" / "common"
@@ -33,6 +39,17 @@ def template_function(logical_id: str) -> FunctionSpec:
     template = Template(load_template())
     name_resources(template)
     return function_specs(template)[logical_id]
+
+
+@contextmanager
+def deployed_in_moto() -> Iterator[Template]:
+    """template.yaml's data resources in an in-process moto, the functions' logs quiet."""
+    os.environ.update(FAKE_AWS)
+    logger.setLevel(logging.ERROR)
+    with atomic_mock_aws():
+        template = Template(load_template())
+        deploy(template, boto3.Session(region_name="eu-central-1"))
+        yield template
 
 
 def cold_start(spec: FunctionSpec) -> ModuleType:

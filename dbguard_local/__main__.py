@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import textwrap
 import threading
 
 from dbguard_local.stack import LocalStack, StackConfig
@@ -53,6 +54,7 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
     make audit-query Q='direct=true&from=2026-07-01T00:00:00Z'
 
   JumpServer: {jumpserver}
+{_settings_check(stack)}
 
   Register a database from the CMDB (then see the asset in JumpServer and its secret):
     make cmdb-event FILE=events/samples/cmdb-upsert.json
@@ -62,11 +64,27 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
     make rotate DATABASES=billing-qhb-01 FORCE=1
     (or any Lambda client, endpoint {stack.lambda_endpoint},
      function {stack.workers["TokenRotationFunction"].spec.name}, payload {{"rotate": "all", "force": true}})
+  Every database's token expiry, next rotation and last error, most urgent first (SigV4-signed):
+    make status
   Retire it:
     make cmdb-event FILE=events/samples/cmdb-delete.json
 
   Stop with Ctrl-C.
 """.rstrip()
+
+
+def _settings_check(stack: LocalStack) -> str:
+    """The deployment's settings check, as `sam deploy` would meet it (docs/rotation.md)."""
+    findings = stack.settings_findings()
+    found = [("REFUSED (a deployment fails): ", problem) for problem in findings.problems]
+    found += [("WARNING: ", warning) for warning in findings.warnings]
+    if not found:
+        return "  Settings check (RotationSettingsCheck) passes."
+    verdict = "refuses this deployment" if findings.problems else "passes, with warnings"
+    lines = [f"  Settings check (RotationSettingsCheck) {verdict}:"]
+    for label, text in found:
+        lines += textwrap.wrap(label + text, 100, initial_indent="    ", subsequent_indent="      ")
+    return "\n".join(lines)
 
 
 def main() -> int:

@@ -18,7 +18,8 @@ import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from dbguard.rotation.policy import schedule_interval_seconds
+from dbguard.rotation.policy import ServerFindings, schedule_interval_seconds
+from dbguard.validation import describe_error
 from dbguard_local.announcements import route_announcements_to_queue
 from dbguard_local.atomic import OneRequestAtATime
 from dbguard_local.cfn import Template, load_template
@@ -75,6 +76,7 @@ class JumpServerTarget:
     url: str | None = None
     credentials: dict[str, str] = field(default_factory=dict)
     simulator_version: str = "v4"
+    simulator_licensed: bool = True  # an enterprise edition, whose DB proxy accepts the tokens
 
     @classmethod
     def from_env(cls) -> JumpServerTarget:
@@ -85,6 +87,7 @@ class JumpServerTarget:
             url=os.environ.get("JUMPSERVER_URL") or None,
             credentials=credentials,
             simulator_version=os.environ.get("DBGUARD_JUMPSERVER_VERSION", "v4"),
+            simulator_licensed=os.environ.get("DBGUARD_JUMPSERVER_EDITION", "enterprise") != "community",
         )
 
 
@@ -108,10 +111,16 @@ class LocalStack:
     def _jumpserver(self) -> Simulator | None:
         if self.config.jumpserver.url:
             return None
-        # configured as docs/jumpserver.md asks operators to configure JumpServer (reusable tokens on);
-        # otherwise a stock server of its version (v4.10.16's 180 requests a minute included)
-        version = self.config.jumpserver.simulator_version
-        return Simulator(version, private_token=secrets.token_hex(20), connection_token_reusable=True)
+        # configured as docs/jumpserver.md asks operators to configure JumpServer (reusable tokens on, a
+        # licensed DB proxy unless DBGUARD_JUMPSERVER_EDITION=community); otherwise a stock server of
+        # its version (v4.10.16's 180 requests a minute included)
+        target = self.config.jumpserver
+        return Simulator(
+            target.simulator_version,
+            private_token=secrets.token_hex(20),
+            connection_token_reusable=True,
+            xpack_license_is_valid=target.simulator_licensed,
+        )
 
     def _parameters(self) -> dict[str, str]:
         if self.jumpserver is None:
@@ -212,6 +221,17 @@ class LocalStack:
                     )
         for source in [*self.pollers.values(), *self.schedulers.values()]:
             source.start()
+
+    def settings_findings(self) -> ServerFindings:
+        """What the deployment's settings check (RotationSettingsCheck) says of these settings and this
+        JumpServer: token_rotation's own check, built from its template environment."""
+        from dbguard.composition.token_rotation import compose  # the function's graph: only here
+
+        try:
+            check = compose(self.workers["TokenRotationFunction"].spec.environment).settings_check
+        except Exception as error:  # as the deployment's check answers it (StartupFailed)
+            return ServerFindings([f"token_rotation cannot start: {describe_error(error)}"])
+        return check.findings(self.template.parameters["RequireDbProxy"])
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         return self.workers[logical_id].invoke(event)

@@ -18,15 +18,21 @@ def main() -> None:
         version=os.environ.get("JMS_SIM_VERSION", "v4"),
         private_token=token,
         port=int(os.environ.get("JMS_SIM_PORT", "8090")),
-        connection_token_reusable=os.environ.get("JMS_SIM_CONNECTION_TOKEN_REUSABLE", "false").lower()
-        == "true",
+        connection_token_reusable=_flag("JMS_SIM_CONNECTION_TOKEN_REUSABLE", "false"),
         throttle_rate=os.environ.get("JMS_SIM_THROTTLE_RATES_USER", STOCK),
+        xpack_license_is_valid=_flag("JMS_SIM_XPACK_LICENSE_IS_VALID", "false"),
+        terminal_magnus_enabled=_flag("JMS_SIM_TERMINAL_MAGNUS_ENABLED", "true"),
     ).start()
     print(f"JumpServer simulator ({simulator.version}) on {simulator.url}", flush=True)
     rate = simulator.throttle and f"{simulator.throttle.num_requests}/{simulator.throttle.duration}s"
     print(
         f"  CONNECTION_TOKEN_REUSABLE={str(simulator.connection_token_reusable).lower()}, "
         f"throttle per user: {rate or 'none'}",
+        flush=True,
+    )
+    print(
+        f"  XPACK_LICENSE_IS_VALID={str(simulator.xpack_license_is_valid).lower()}, "
+        f"TERMINAL_MAGNUS_ENABLED={str(simulator.terminal_magnus_enabled).lower()}",
         flush=True,
     )
     print(f"  service user id: {simulator.service_user.id}", flush=True)
@@ -38,6 +44,10 @@ def main() -> None:
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
     simulator.stop()
+
+
+def _flag(name: str, default: str) -> bool:
+    return os.environ.get(name, default).lower() == "true"
 
 
 if __name__ == "__main__":

@@ -101,13 +101,18 @@ class Simulator:
         clock: Callable[[], float] = time.time,
         connection_token_reusable: bool = False,
         throttle_rate: str | None = STOCK,
+        xpack_license_is_valid: bool = False,
+        terminal_magnus_enabled: bool = True,
     ) -> None:
         """Defaults are a stock server's: CONNECTION_TOKEN_REUSABLE off, the version's throttle rate
-        (`throttle_rate` "180/min"-style, or None / "none" for no throttling)."""
+        (`throttle_rate` "180/min"-style, or None / "none" for no throttling), a community edition
+        (XPACK_LICENSE_IS_VALID false) with Magnus enabled (TERMINAL_MAGNUS_ENABLED)."""
         if version not in ("v3", "v4"):
             raise ValueError("version must be v3 or v4")
         self.version = version
         self.connection_token_reusable = connection_token_reusable
+        self.xpack_license_is_valid = xpack_license_is_valid
+        self.terminal_magnus_enabled = terminal_magnus_enabled
         self.throttle_rate = throttle_rate
         self.throttle = throttle_for(version, throttle_rate)
         self.private_token = private_token
@@ -156,7 +161,13 @@ class Simulator:
             setattr(self.fault, name, value)
 
     def _new_state(self) -> State:
-        return State(self.version, self.service_user, reusable_allowed=self.connection_token_reusable)
+        return State(
+            self.version,
+            self.service_user,
+            reusable_allowed=self.connection_token_reusable,
+            xpack_license_valid=self.xpack_license_is_valid,
+            magnus_enabled=self.terminal_magnus_enabled,
+        )
 
     def reset(self) -> None:
         self.throttle = throttle_for(self.version, self.throttle_rate)

@@ -152,6 +152,8 @@ class State:
     version: str
     service_user: User
     reusable_allowed: bool = False  # CONNECTION_TOKEN_REUSABLE, off on a stock server (conf.py)
+    xpack_license_valid: bool = False  # XPACK_LICENSE_IS_VALID: a community edition (settings/_xpack.py)
+    magnus_enabled: bool = True  # TERMINAL_MAGNUS_ENABLED, on by default (conf.py)
     reusable_seconds: int = REUSABLE_SECONDS
     nodes: dict[str, Node] = field(default_factory=dict)
     assets: dict[str, Asset] = field(default_factory=dict)

@@ -10,29 +10,21 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
-import boto3
-import requests
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dbguard_local.clients import signed_get
 
 
 def main(query: str) -> int:
+    suffix = f"?{query}" if query else ""
     url = os.environ.get("QUERY_URL")
-    if url:
-        credentials = boto3.Session().get_credentials()
-    else:
-        url = f"http://127.0.0.1:{os.environ.get('DBGUARD_GATEWAY_PORT', '3000')}/v1/audit/events"
-        credentials = Credentials("testing", "testing")
-    if query:
-        url = f"{url}?{query}"
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-central-1"
-    request = AWSRequest(
-        method="GET", url=url, headers={"Accept": os.environ.get("ACCEPT", "application/json")}
+    response = signed_get(
+        f"/audit/events{suffix}",
+        f"{url}{suffix}" if url else None,
+        os.environ.get("ACCEPT", "application/json"),
     )
-    SigV4Auth(credentials, "execute-api", region).add_auth(request)
-    response = requests.get(url, headers=dict(request.headers), timeout=60)
     print(response.text)
     return 0 if response.ok else 1
 

@@ -60,10 +60,13 @@ SAMPLE_VERSION_ID = "4d1c9b2e-8f6a-4c3d-9e7b-1a2b3c4d5e6f"
 
 
 def query_request(
-    path: str, query: dict[str, str] | None = None, accept: str = "application/json"
+    path: str,
+    query: dict[str, str] | None = None,
+    accept: str = "application/json",
+    resource: str | None = None,
 ) -> dict[str, Any]:
-    """GET on the IAM-protected query routes, as API Gateway passes it after checking SigV4."""
-    resource = "/audit/events/{id}" if path.count("/") == 3 else "/audit/events"
+    """GET on the IAM-protected routes, as API Gateway passes it after checking SigV4."""
+    resource = resource or ("/audit/events/{id}" if path.count("/") == 3 else "/audit/events")
     event = proxy_event(
         "GET",
         path,
@@ -101,6 +104,17 @@ def query_samples() -> dict[str, Any]:
     }
 
 
+def status_samples() -> dict[str, Any]:
+    route = "/rotation/databases"
+    return {
+        "rotation_status/list.json": query_request(route, resource=route),
+        "rotation_status/list-most-urgent-10.json": query_request(route, {"limit": "10"}, resource=route),
+        "rotation_status/bad-unknown-parameter.json": query_request(
+            route, {"state": "failing"}, resource=route
+        ),
+    }
+
+
 def cmdb_batch(*details: Any) -> dict[str, Any]:
     return sqs_event(*(json.dumps(eventbridge_event(detail)) for detail in details))
 
@@ -134,6 +148,9 @@ def rotation_samples() -> dict[str, Any]:
         RotationWindowSeconds="604800",
         JumpServerTokenLifetimeSeconds="2592000",
         ConsumerCacheSeconds="300",
+        RequireDbProxy="warn",
+        JumpServerUrl="https://jumpserver.example.com",
+        EngineMap="{}",
     )
     return {
         "token_rotation/scheduled.json": scheduled_event(),
@@ -171,6 +188,7 @@ def samples() -> dict[str, Any]:
             ingest_request(None, token=None), REGION
         ),
         **query_samples(),
+        **status_samples(),
         **cmdb_samples(),
         **rotation_samples(),
     }

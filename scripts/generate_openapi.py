@@ -1,5 +1,6 @@
-"""Writes docs/openapi.json: the audit API (ingest and query) as a Powertools resolver built here,
-only for the document, describes it (`make openapi`); tests fail when the committed file is stale.
+"""Writes docs/openapi.json: the API (audit ingest and query, rotation status) as a Powertools
+resolver built here, only for the document, describes it (`make openapi`); tests fail when the
+committed file is stale.
 
 The functions answer API Gateway's proxy events themselves (dbguard.http_api: no resolver on
 their cold start), so the routes are declared here with the models the functions answer with and
@@ -29,6 +30,7 @@ from dbguard.audit.limits import MAX_EVENTS_PER_REQUEST, MAX_NESTING_DEPTH  # no
 from dbguard.audit.models import AuditEvent  # noqa: E402
 from dbguard.audit.stored import EventPage, StoredEvent  # noqa: E402
 from dbguard.http_openapi import ERROR_RESPONSES, query_parameters  # noqa: E402
+from dbguard.rotation.status import RotationStatusAnswer, StatusQuery  # noqa: E402
 
 TARGET = REPO_ROOT / "docs" / "openapi.json"
 SECURITY_SCHEMES = {
@@ -94,23 +96,43 @@ def audit_api() -> APIGatewayRestResolver:
         id: Annotated[str, PathParameter(pattern=EVENT_ID_PATTERN, description="32 hex digits")],
     ) -> Response[Any]: ...
 
+    @app.get(
+        "/rotation/databases",
+        summary="Every active database's rotation status, most urgent first",
+        description="Token expiry, next rotation, last error and permission state, from the registry "
+        "(docs/rotation.md, Rotation status): expired, no token, failing, overdue, due, then ok; "
+        "within each, the soonest expiry first.",
+        responses={
+            200: {"description": "The databases",
+                  "content": {"application/json": {"model": RotationStatusAnswer}}},
+            400: ERROR_RESPONSES[400],
+            404: ERROR_RESPONSES[404],
+        },
+        openapi_extensions={"parameters": query_parameters(StatusQuery)},
+    )  # fmt: skip
+    def list_databases() -> Response[Any]: ...
+
     return app
+
+
+IAM_ROUTES = ("/audit/events", "/audit/events/{id}", "/rotation/databases")
 
 
 def openapi() -> dict[str, Any]:
     document: dict[str, Any] = json.loads(
         audit_api().get_openapi_json_schema(
-            title="dbguard audit API",
+            title="dbguard API",
             version="1",
-            description="qhb_audit ingest (token) and the auditors' query (IAM). docs/audit-query.md",
+            description="qhb_audit ingest (token), the auditors' query (IAM, docs/audit-query.md) and "
+            "the operators' rotation status (IAM, docs/rotation.md).",
         )
     )
     _describe_ingest_body(document)
     document["components"]["securitySchemes"] = SECURITY_SCHEMES
     document["paths"]["/audit/events"]["post"]["security"] = [{"ingestToken": []}]
-    for operation in ("/audit/events", "/audit/events/{id}"):
+    for operation in IAM_ROUTES:
         document["paths"][operation]["get"]["security"] = [{"sigv4": []}]
-        # the query maps request validation errors to 400 (ErrorBody); Powertools' default 422 never occurs
+        # the reads map request validation errors to 400 (ErrorBody); Powertools' default 422 never occurs
         document["paths"][operation]["get"]["responses"].pop("422", None)
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         document["components"]["schemas"].pop(unused, None)

@@ -36,5 +36,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
         for record in event["Records"]
     ]
-    retry = parts.queue.consume(changes, context.get_remaining_time_in_millis if context else None)
+    try:
+        retry = parts.queue.consume(changes, context.get_remaining_time_in_millis if context else None)
+    finally:
+        parts.jumpserver_requests.report()
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in retry]}

@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dbguard.composition.token_rotation import ColdStart
+from dbguard.composition.token_rotation import ColdStart, TokenRotation
 from dbguard.deployment import CustomResourceRequest
 from dbguard.errors import InvalidInput
 from dbguard.observability import logger, metrics, tracer
@@ -32,6 +32,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
         return None
     rotation = cold_start.parts()  # raises what stopped the cold start
+    try:
+        return _answer(rotation, event, context)
+    finally:
+        rotation.jumpserver_requests.report()
+
+
+def _answer(rotation: TokenRotation, event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
     if "Step" in event:
         step = parse_event(RotationStep, event, "Secrets Manager rotation step")
         logger.info("Secrets Manager rotation step", extra={"step": step.step, "secret_id": step.secret_id})

@@ -4,9 +4,11 @@ exactly the environment template.yaml gives its function."""
 import pytest
 
 from dbguard.composition.cmdb_sync import CmdbSyncSettings
+from dbguard.composition.rotation_status import RotationStatusSettings
 from dbguard.composition.settings import EnvSettings
 from dbguard.composition.token_rotation import TokenRotationSettings
 from dbguard.errors import ConfigurationError
+from dbguard.rotation.status import StatusRules
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.functions import function_specs
 
@@ -141,3 +143,13 @@ def test_each_shared_variable_of_the_template_is_read_by_a_function():
     shared = {name for name in variables if not name.startswith(NOT_SETTINGS)}
     assert shared
     assert shared - aliases(CmdbSyncSettings) - aliases(TokenRotationSettings) == set()
+
+
+def test_the_rotation_status_reads_the_timing_the_template_gives_every_function(template):
+    settings = RotationStatusSettings.load(function_specs(template)["RotationStatusFunction"].environment)
+    assert settings.registry_table_name == "RegistryTable-physical-id"
+    assert settings.rules() == StatusRules(window_seconds=604_800, schedule_seconds=3600)
+    with pytest.raises(ConfigurationError, match="ROTATION_SCHEDULE"):
+        RotationStatusSettings.load(
+            {"REGISTRY_TABLE_NAME": "registry", "ROTATION_SCHEDULE": "cron(0 * * * ? *)"}
+        )

@@ -46,7 +46,7 @@ def test_every_function_has_a_log_group_with_retention_and_an_error_alarm():
     alarmed = {
         alarm["Properties"]["Dimensions"][0]["Value"]["Ref"]
         for alarm in of_type("AWS::CloudWatch::Alarm").values()
-        if alarm["Properties"]["MetricName"] == "Errors"
+        if alarm["Properties"].get("MetricName") == "Errors"
     }
     for function in functions:
         assert any(

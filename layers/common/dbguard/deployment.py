@@ -4,6 +4,7 @@ that work together"), and the stack fails with the reasons when it cannot."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,7 +25,14 @@ class CustomResourceRequest(BaseModel):
 
 class CustomResourceAnswers(Protocol):
     def respond(
-        self, request: CustomResourceRequest, *, success: bool, reason: str, physical_id: str
+        self,
+        request: CustomResourceRequest,
+        *,
+        success: bool,
+        reason: str,
+        physical_id: str,
+        data: Mapping[str, str] | None = None,
     ) -> None:
-        """Tell CloudFormation the outcome (the stack waits for it)."""
+        """Tell CloudFormation the outcome (the stack waits for it); `data`: the resource's attributes
+        (`!GetAtt <resource>.<name>`)."""
         ...

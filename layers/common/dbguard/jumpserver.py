@@ -7,6 +7,7 @@ the rotation, cmdb_sync and the secret contract pass them along. Nothing here kn
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -24,6 +25,26 @@ class JumpServerAccount(BaseModel):
     id: str
     name: str
     username: str | None = None
+
+
+# The connect method of every token dbguard issues: "DB Guide", served by Magnus, JumpServer's DB
+# proxy (apps/terminal/connect_methods.py NativeClient.db_guide, v3.10.23-v4.10.19)
+DB_PROXY_CONNECT_METHOD = "db_guide"
+
+
+@dataclass(frozen=True)
+class DbProxyOffer:
+    """Which protocols JumpServer's DB proxy accepts connection tokens for, and the two settings that
+    decide it. JumpServer creates a db_guide token for any protocol without checking the connect
+    method; only its connect methods (GET /api/v1/terminal/components/connect-methods/, a protocol's
+    methods for the caller) say whether Magnus is there to accept it: they list db_guide for a protocol
+    only when Magnus is enabled (TERMINAL_MAGNUS_ENABLED) and, on an unlicensed server
+    (XPACK_LICENSE_IS_VALID false), never for PostgreSQL, Oracle or SQL Server (xpack protocols), and
+    from v4.1 not at all (docs/jumpserver.md, "The DB proxy")."""
+
+    protocols: frozenset[str]  # those whose connect methods include db_guide
+    license_valid: bool | None  # XPACK_LICENSE_IS_VALID (GET /api/v1/settings/public/); None: not said
+    magnus_enabled: bool | None  # TERMINAL_MAGNUS_ENABLED, the same answer
 
 
 class IssuedToken(Protocol):

@@ -52,7 +52,9 @@ HTTP_FUNCTIONS = ("audit_ingest", "audit_query")
 STORAGE_THROTTLED = Metric(
     "StorageThrottled", "Count", HTTP_FUNCTIONS, "requests answered 503 (DynamoDB busy)"
 )
-REQUESTS_REJECTED = Metric("RequestsRejected", "Count", HTTP_FUNCTIONS, "requests answered 4xx (bad input)")
+REQUESTS_REJECTED = Metric(
+    "RequestsRejected", "Count", (*HTTP_FUNCTIONS, "rotation_status"), "requests answered 4xx (bad input)"
+)
 # audit_query
 QUERY_EVENTS_RETURNED = Metric(
     "QueryEventsReturned", "Count", ("audit_query",), "events answered to auditors"
@@ -70,6 +72,17 @@ CHANGES_REJECTED = Metric(
 )
 CHANGES_FAILED = Metric("ChangesFailed", "Count", ("cmdb_sync",), "changes failed, left to SQS's retries")
 CHANGES_DEFERRED = Metric("ChangesDeferred", "Count", ("cmdb_sync",), "changes not started near the timeout")
+# cmdb_sync and token_rotation
+JUMPSERVER_FUNCTIONS = ("cmdb_sync", "token_rotation")
+JUMPSERVER_REQUESTS = Metric(
+    "JumpServerRequests", "Count", JUMPSERVER_FUNCTIONS, "requests sent to JumpServer, retries included"
+)
+JUMPSERVER_BUSIEST_MINUTE = Metric(
+    "JumpServerBusiestMinute",
+    "Count",
+    JUMPSERVER_FUNCTIONS,
+    "an invocation's most JumpServer requests in any 60 s (against JumpServerRequestsPerMinute)",
+)
 # token_rotation
 TOKENS_ROTATED = Metric("TokensRotated", "Count", ("token_rotation",), "databases given a new token")
 ROTATION_FAILED = Metric("RotationFailed", "Count", ("token_rotation",), "rotations that failed")
@@ -78,6 +91,12 @@ ROTATION_DEFERRED = Metric(
     "RotationDeferred", "Count", ("token_rotation",), "due databases left to the next run"
 )
 TOKENS_EXPIRED = Metric("TokensExpired", "Count", ("token_rotation",), "old tokens expired in JumpServer")
+TOKEN_SECONDS_LEFT = Metric(
+    "TokenSecondsLeft",
+    "Seconds",
+    ("token_rotation",),
+    "after a scheduled run, seconds left on the token closest to expiry (negative: expired)",
+)
 ROTATION_RUN_DURATION = Metric(
     "RotationRunDuration", "Milliseconds", ("token_rotation",), "one run, start to end"
 )

@@ -8,9 +8,9 @@ from typing import Any, Protocol
 
 ROTATION_SOURCE = "dbguard.rotation"
 CMDB_SOURCE = "dbguard.cmdb"
-ROTATION_FAILED = "Rotation Failed"
-ROTATION_RECOVERED = "Rotation Recovered"
-REGISTRATION_FAILED = "Database Registration Failed"
+ROTATION_FAILED_DETAIL_TYPE = "Rotation Failed"
+ROTATION_RECOVERED_DETAIL_TYPE = "Rotation Recovered"
+REGISTRATION_FAILED_DETAIL_TYPE = "Database Registration Failed"
 
 
 class OperatorEvents(Protocol):

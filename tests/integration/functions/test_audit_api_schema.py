@@ -1,7 +1,9 @@
-"""The generated OpenAPI document matches the code, and schemathesis, driving both functions
-in-process from that document, finds no 5xx and no answer that contradicts it."""
+"""The generated OpenAPI document matches the code, and schemathesis, driving the API's functions
+(audit ingest and query, rotation status) in-process from that document, finds no 5xx and no answer
+that contradicts it."""
 
 import json
+import time
 from pathlib import Path
 
 import boto3
@@ -16,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from dbguard_testkit.audit_seed import events, store
+from dbguard_testkit.registry_seed import seed_registry
 from tests.scripts import load_script
 from tests.wsgi_lambda import LambdaWsgi
 
@@ -31,13 +34,17 @@ def test_the_committed_document_is_what_the_code_generates(aws):
 
 @pytest.fixture
 def api(stack, load_function):
-    store(boto3.client("dynamodb"), stack.physical_ids["AuditEventsTable"], events(300))
+    dynamodb = boto3.client("dynamodb")
+    store(dynamodb, stack.physical_ids["AuditEventsTable"], events(300))
+    seed_registry(dynamodb, stack.physical_ids["RegistryTable"], 60, int(time.time()))
     query, ingest = load_function("AuditQueryFunction"), load_function("AuditIngestFunction")
+    status = load_function("RotationStatusFunction")
     return LambdaWsgi(
         [
             ("GET", "/audit/events", query),
             ("GET", "/audit/events/{id}", query),
             ("POST", "/audit/events", ingest),
+            ("GET", "/rotation/databases", status),
         ]
     )
 

@@ -39,6 +39,11 @@ AUDIT_QUERY = {
     "bad-unknown-filter.json": 400,
     "list-direct-csv.json": 200,
 }
+ROTATION_STATUS = {
+    "list.json": 200,
+    "list-most-urgent-10.json": 200,
+    "bad-unknown-parameter.json": 400,
+}
 # cmdb_sync: message ids reported as failed (retried by SQS); the replay is in test_cmdb_sync.py
 CMDB_SYNC = {
     "upsert.json": 0,
@@ -82,6 +87,7 @@ def test_every_replayable_sample_has_an_expected_outcome():
             "audit_ingest": INGEST,
             "audit_authorizer": AUTHORIZER,
             "audit_query": AUDIT_QUERY,
+            "rotation_status": ROTATION_STATUS,
             "cmdb_sync": CMDB_SYNC,
             "token_rotation": TOKEN_ROTATION,
         }.items()
@@ -111,6 +117,12 @@ def test_authorizer_samples(stack, load_function, name, outcome):
         return
     allowed = policy_allows(authorizer.invoke(event)["policyDocument"], event["methodArn"])
     assert allowed == (outcome == "Allow")
+
+
+@pytest.mark.parametrize(("name", "status"), ROTATION_STATUS.items())
+def test_rotation_status_samples(load_function, name, status):
+    answer = load_function("RotationStatusFunction").invoke(load(f"rotation_status/{name}"))
+    assert answer["statusCode"] == status
 
 
 @pytest.mark.parametrize(("name", "status"), AUDIT_QUERY.items())

@@ -5,7 +5,7 @@ import pytest
 import snapshot_restore_py
 
 FUNCTIONS = ["AuditIngestFunction", "AuditAuthorizerFunction", "AuditQueryFunction", "CmdbSyncFunction",
-             "TokenRotationFunction"]  # fmt: skip
+             "TokenRotationFunction", "RotationStatusFunction"]  # fmt: skip
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

@@ -263,6 +263,33 @@ def test_a_server_refusing_reusable_tokens_fails_the_deployment_and_says_what_to
     assert world.live_tokens() == live  # the refused new token was expired at once
 
 
+def test_a_server_without_a_db_proxy_warns_or_by_require_db_proxy_fails_the_deployment(
+    world, load_function, cloudformation
+):
+    """A community edition issues db_guide tokens that nothing accepts: v3.10 proxies MySQL, MariaDB
+    and Redis only, v4.1+ nothing (the stock simulator); a licensed one every engine of the map."""
+    url, received = cloudformation
+    rotation = load_function("TokenRotationFunction")
+    rotation.invoke(custom_resource_request("Create", url, RequireDbProxy="warn"))
+    rotation.invoke(custom_resource_request("Update", url, RequireDbProxy="fail"))
+    world.jumpserver.store.xpack_license_valid = True
+    rotation.invoke(custom_resource_request("Update", url, RequireDbProxy="fail"))
+    warned, failed, licensed = received
+    assert (warned["Status"], failed["Status"], licensed["Status"]) == ("SUCCESS", "FAILED", "SUCCESS")
+    warning = warned["Data"]["Warnings"]
+    assert "XPACK_LICENSE_IS_VALID is false" in warning
+    assert warning in failed["Reason"]
+    if world.jumpserver.version == "v3":  # v3.10 community: MySQL, MariaDB and Redis only
+        assert (
+            "for oracle (engines oracle); postgresql (engines postgres, postgresql, qhb); sqlserver"
+            in warning
+        )
+        assert "list db_guide (Magnus) for mariadb, mysql, redis only." in warning
+    else:
+        assert warning.startswith("JumpServer offers no DB proxy at all")
+    assert licensed["Data"] == {"Warnings": "none"}
+
+
 def test_a_function_that_cannot_start_still_answers_cloudformation(world, load_function, cloudformation):
     """Otherwise the stack waits an hour for the custom resource."""
     url, received = cloudformation

@@ -8,6 +8,7 @@ import boto3
 import pytest
 from pydantic import SecretStr
 
+from dbguard.adapters.jumpserver import transport as transport_module
 from dbguard.adapters.jumpserver.auth import CredentialsSource
 from dbguard.adapters.jumpserver.client import JumpServerClient
 from dbguard.adapters.jumpserver.errors import (
@@ -21,14 +22,15 @@ from dbguard.adapters.jumpserver.errors import (
     ReusableTokensDisabled,
     error_from_response,
 )
-from dbguard.adapters.jumpserver.transport import RequestBudget, Transport
+from dbguard.adapters.jumpserver.transport import RequestBudget, RequestTally, Transport
 from dbguard.cmdb.inventory import AccountTemplate, AssetProtocol, DatabaseAssetFields, DatabaseCredentials
 from dbguard.errors import Unretryable
-from dbguard.jumpserver import AlreadyExists
+from dbguard.jumpserver import AlreadyExists, DbProxyOffer
 from tests.conftest import JMS_PRIVATE_TOKEN
 
 DATABASES = "/api/v1/assets/databases/"
 ACCOUNT_PASSWORD = "acct-Pa55-must-not-leak-41"
+MAGNUS_V4 = {"mysql", "postgresql", "oracle", "mariadb", "redis", "sqlserver", "mongodb"}
 ACCESS_KEY = ("3f1c0d6e-1b2a-4c5d-8e9f-0a1b2c3d4e5f", "access-secret-must-not-leak-77")
 
 
@@ -283,6 +285,18 @@ def test_a_stock_server_refusing_reusable_tokens_is_named_in_the_error(
         client.make_token_reusable(token)
 
 
+@pytest.mark.parametrize(
+    ("version", "licensed", "offered"),
+    [("v3", False, {"mysql", "mariadb", "redis"}), ("v4", False, set()), ("v4", True, MAGNUS_V4)],
+)
+def test_the_db_proxy_offer_is_read_from_the_connect_methods(
+    make_jumpserver_sim, credentials_secret, sleeps, version, licensed, offered
+):
+    sim = make_jumpserver_sim(version, xpack_license_is_valid=licensed)
+    offer = make_client(sim, credentials_secret, sleeps).db_proxy_offer()
+    assert offer == DbProxyOffer(protocols=frozenset(offered), license_valid=licensed, magnus_enabled=True)
+
+
 def test_version_detection_never_takes_an_outage_for_v3(client, jumpserver_sim):
     jumpserver_sim.faults(fail_next=10)
     with pytest.raises(JumpServerUnavailable):
@@ -320,6 +334,34 @@ def test_the_request_budget_keeps_under_a_stock_v4_throttle(make_jumpserver_sim,
     for _ in range(12):  # more than two windows' worth; no 429 with max_retries=0 would pass
         transport.request("GET", "/api/v1/users/profile/")
     assert clock.slept == [60.0, 60.0]  # waited exactly for the window to free a slot
+
+
+def test_the_tally_counts_every_request_sent_and_the_busiest_minute(
+    make_jumpserver_sim, credentials_secret, monkeypatch
+):
+    """JumpServerRequests and JumpServerBusiestMinute, once per invocation: retries count, as
+    JumpServer's throttle counts them; the busiest 60 s is what the budget bounds."""
+    emitted: list[tuple[str, float]] = []
+    monkeypatch.setattr(transport_module, "emit", lambda metric, value: emitted.append((metric.name, value)))
+    clock = FakeClock()
+    sim = make_jumpserver_sim("v4", throttle_rate=None, clock=clock)
+    client, arn = credentials_secret
+    transport = Transport(
+        sim.url, CredentialsSource(client, arn, 300), org_id="00000000-0000-0000-0000-000000000002",
+        timeout_seconds=2, max_retries=2, sleep=clock.advance, tally=RequestTally(clock=clock),
+    )  # fmt: skip
+    sim.faults(fail_next=2)  # one request, two retries: three sent
+    transport.request("GET", "/api/v1/users/profile/")
+    clock.advance(61)
+    for _ in range(2):
+        transport.request("GET", "/api/v1/users/profile/")
+    transport.tally.report()
+    transport.request("GET", "/api/v1/users/profile/")  # the next invocation: still within the minute
+    transport.tally.report()
+    assert emitted == [
+        ("JumpServerRequests", 5), ("JumpServerBusiestMinute", 3),
+        ("JumpServerRequests", 1), ("JumpServerBusiestMinute", 3),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("bound", [1, 3, 12])  # 12: past requests' default pool of 10 connections

@@ -590,3 +590,54 @@ def test_char_fields_are_stored_trimmed(version):
     assert (asset["name"], asset["db_name"]) == ("db-trim", "app")
     body = {"name": "db-trim", "address": "10.0.0.2", "platform": pg(sim), "db_name": "app"}
     assert ask(sim, "POST", DATABASES, body).body == {"name": ["This field must be unique."]}
+
+
+CONNECT_METHODS = "/api/v1/terminal/components/connect-methods/"
+MAGNUS_V3 = {"mysql", "postgresql", "oracle", "mariadb", "redis", "sqlserver"}
+
+
+def db_guide_protocols(sim: Simulator) -> set[str]:
+    methods = ask(sim, "GET", CONNECT_METHODS).body
+    return {protocol for protocol, listed in methods.items() if any(m["value"] == "db_guide" for m in listed)}
+
+
+@pytest.mark.parametrize(
+    ("version", "licensed", "magnus", "offered"),
+    [
+        ("v3", False, True, {"mysql", "mariadb", "redis"}),  # xpack protocols dropped
+        ("v4", False, True, set()),  # v4.1+: Magnus needs the licence
+        ("v3", True, True, MAGNUS_V3),
+        ("v4", True, True, MAGNUS_V3 | {"mongodb"}),
+        ("v3", False, False, set()),
+        ("v4", True, False, set()),
+    ],
+)
+def test_db_guide_follows_the_edition_and_magnus_setting(version, licensed, magnus, offered):
+    """apps/terminal/connect_methods.py: NativeClient.get_methods and
+    _filter_disable_components_connect_methods (editions.py)."""
+    sim = simulator(version, xpack_license_is_valid=licensed, terminal_magnus_enabled=magnus)
+    assert db_guide_protocols(sim) == offered
+    public = ask(sim, "GET", "/api/v1/settings/public/").body
+    assert (public["XPACK_LICENSE_IS_VALID"], public["TERMINAL_MAGNUS_ENABLED"]) == (licensed, magnus)
+
+
+def test_db_client_is_licensed_on_v4_only():
+    """NativeClient.xpack_methods: v3.10.23 [mstsc], v4.10.16 [mstsc, db_client, vnc_guide]."""
+    v3 = ask(simulator("v3"), "GET", CONNECT_METHODS).body["mysql"]
+    v4 = ask(simulator("v4", xpack_license_is_valid=True), "GET", CONNECT_METHODS).body["mysql"]
+    assert [m["value"] for m in v3 if m["component"] == "magnus"] == ["db_client", "db_guide"]
+    assert [m["value"] for m in v4 if m["component"] == "magnus"] == ["db_client", "db_guide"]
+
+
+@VERSIONS
+def test_a_db_guide_token_is_issued_whatever_the_edition(version):
+    """authentication/serializers/connection_token.py does not validate connect_method: a community
+    server issues the token nothing accepts."""
+    sim = simulator(version, connection_token_reusable=True)
+    assert "postgresql" not in db_guide_protocols(sim)
+    asset = new_asset(sim)
+    sim.grant_service_user(asset_ids=[asset["id"]])
+    account = ask(sim, "GET", f"{ACCOUNTS}?asset={asset['id']}").body[0]
+    body = {"asset": asset["id"], "account": account["name"] if version == "v3" else account["id"],
+            "protocol": "postgresql", "connect_method": "db_guide"}  # fmt: skip
+    assert ask(sim, "POST", TOKENS, body).status == 201

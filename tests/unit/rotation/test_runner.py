@@ -4,10 +4,12 @@ is near, every database once."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from types import SimpleNamespace
 
 from dbguard.registry.models import EntryStatus, RotationStateChange
+from dbguard.services import rotation_runner
 from dbguard.services.rotation_runner import RotationRunner
 from dbguard.services.rotator import Outcome
 from dbguard_testkit.fakes.tokens import REUSABLE_SECONDS
@@ -115,3 +117,29 @@ def test_as_many_databases_as_asked_are_in_progress_at_once(rig):
     report = RotationRunner(rig.registry, rotator_meeting, 3).rotate_named(None, always)
 
     assert report.count(Outcome.ROTATED) == 6
+
+
+def test_a_scheduled_run_reports_the_seconds_left_on_the_token_closest_to_expiry(rig, monkeypatch):
+    """TokenSecondsLeft, after the run: here nothing could start, so the soonest token is still there."""
+    emitted: list[tuple[str, float]] = []
+    monkeypatch.setattr(rotation_runner, "emit", lambda metric, value: emitted.append((metric.name, value)))
+    rig.register("no-token-yet")  # first in byDue, and expires nothing
+    for name, days in {"soon": 2, "later": 20}.items():
+        expires_at = int(time.time()) + days * DAY
+        cmdb_id = rig.rotated(name, times=1).cmdb_id
+        rig.registry.save_rotation_state(cmdb_id, RotationStateChange(current_token_expires_at=expires_at))
+
+    summary = runner(rig).run_due(lambda: 0)
+
+    assert summary["deferred"] == ["no-token-yet", "soon"]
+    [left] = [value for name, value in emitted if name == "TokenSecondsLeft"]
+    assert 2 * DAY - 5 < left <= 2 * DAY
+
+
+def test_no_token_no_seconds_left(rig, monkeypatch):
+    emitted: list[str] = []
+    monkeypatch.setattr(rotation_runner, "emit", lambda metric, value: emitted.append(metric.name))
+    rig.register("no-token-yet")
+    runner(rig).run_due(lambda: 0)
+    assert "TokenSecondsLeft" not in emitted
+    assert "RotationDeferred" in emitted

@@ -9,12 +9,15 @@ import pytest
 from dbguard.composition import token_rotation
 from dbguard.composition.token_rotation import ColdStart
 from dbguard.deployment import CustomResourceRequest
+from dbguard.engines import DEFAULT_ENGINES
 from dbguard.errors import ConfigurationError, InvalidInput
+from dbguard.jumpserver import DbProxyOffer
 from dbguard.rotation.on_demand import OnDemandRotation
 from dbguard.rotation.policy import RotationPolicy
 from dbguard.services.rotation_runner import RotationRunner, RunReport
 from dbguard.services.settings_check import SettingsCheck, StartupFailed
 from dbguard.validation import parse_event
+from dbguard_testkit.fakes import FakeRegistry
 from dbguard_testkit.samples import custom_resource_request
 
 GOOD_POLICY = RotationPolicy("rate(1 hour)", 7 * 86400, 30 * 86400, 3600)
@@ -25,7 +28,7 @@ class RecordingRunner(RotationRunner):
     """The runner's run entry points over recorded rotations (the rotation itself: test_runner.py)."""
 
     def __init__(self) -> None:
-        super().__init__(registry=None, rotator=None, databases_at_once=1)  # type: ignore[arg-type]
+        super().__init__(registry=FakeRegistry(), rotator=None, databases_at_once=1)  # type: ignore[arg-type]
         self.calls: list[tuple] = []
 
     def rotate_due(self, expiring_before, has_time):
@@ -37,12 +40,28 @@ class RecordingRunner(RotationRunner):
         return RunReport()
 
 
+ALL_PROTOCOLS = frozenset(profile.protocol for profile in DEFAULT_ENGINES.values())
+LICENSED = DbProxyOffer(ALL_PROTOCOLS, license_valid=True, magnus_enabled=True)
+V4_COMMUNITY = DbProxyOffer(frozenset(), license_valid=False, magnus_enabled=True)  # v4.1+
+V3_COMMUNITY = DbProxyOffer(
+    frozenset({"mysql", "mariadb", "redis"}), license_valid=False, magnus_enabled=True
+)
+
+
 class JumpServer:
-    def __init__(self, reusable: bool) -> None:
+    def __init__(self, reusable: bool, db_proxy: DbProxyOffer | Exception = LICENSED) -> None:
         self.reusable = reusable
+        self.db_proxy = db_proxy
 
     def reusable_tokens_enabled(self) -> bool:
+        if isinstance(self.db_proxy, Exception):
+            raise self.db_proxy
         return self.reusable
+
+    def db_proxy_offer(self) -> DbProxyOffer:
+        if isinstance(self.db_proxy, Exception):
+            raise self.db_proxy
+        return self.db_proxy
 
 
 class Answers:
@@ -55,8 +74,14 @@ class Answers:
         self.sent.append({"type": request.request_type, **answer})
 
 
-def request(kind: str) -> CustomResourceRequest:
-    return CustomResourceRequest.model_validate(custom_resource_request(kind, "https://s3.example.com/r"))
+def request(kind: str, **properties) -> CustomResourceRequest:
+    return CustomResourceRequest.model_validate(
+        custom_resource_request(kind, "https://s3.example.com/r", **properties)
+    )
+
+
+def check(answers, policy=GOOD_POLICY, **server) -> SettingsCheck:
+    return SettingsCheck(answers, policy, JumpServer(**server), engines=DEFAULT_ENGINES)
 
 
 def test_a_scheduled_run_asks_for_what_expires_within_the_window_and_stops_at_the_margin():
@@ -84,11 +109,54 @@ def test_an_on_demand_run_rotates_the_names_asked_for_with_force():
 
 def test_the_settings_check_refuses_settings_that_leave_a_gap_and_a_server_without_reusable_tokens():
     answers = Answers()
-    SettingsCheck(answers, GOOD_POLICY, JumpServer(reusable=True)).answer(request("Create"))
-    SettingsCheck(answers, GAPPY_POLICY, JumpServer(reusable=False)).answer(request("Update"))
+    check(answers, reusable=True).answer(request("Create"))
+    check(answers, GAPPY_POLICY, reusable=False).answer(request("Update"))
     assert [answer["success"] for answer in answers.sent] == [True, False]
+    assert answers.sent[0]["data"] == {"Warnings": "none"}
     assert "RotationWindowSeconds (86400)" in answers.sent[1]["reason"]
     assert "CONNECTION_TOKEN_REUSABLE" in answers.sent[1]["reason"]
+
+
+def test_a_community_v4_without_a_db_proxy_is_a_warning_or_by_require_db_proxy_a_failure():
+    answers = Answers()
+    check(answers, reusable=True, db_proxy=V4_COMMUNITY).answer(request("Create"))
+    check(answers, reusable=True, db_proxy=V4_COMMUNITY).answer(request("Update", RequireDbProxy="fail"))
+    warned, failed = answers.sent
+    assert warned["success"] is True
+    assert "1 warning(s), see the stack output SettingsWarnings" in warned["reason"]
+    [warning] = warned["data"]["Warnings"].split(" | ")
+    assert warning.startswith("JumpServer offers no DB proxy at all: its connect methods list db_guide")
+    assert "XPACK_LICENSE_IS_VALID is false" in warning
+    assert failed["success"] is False
+    assert failed["reason"] == warning
+    assert failed["data"] is None
+
+
+def test_a_community_v3_proxies_mysql_but_not_postgresql_and_a_disabled_magnus_nothing():
+    answers = Answers()
+    check(answers, reusable=True, db_proxy=V3_COMMUNITY).answer(request("Create"))
+    disabled = DbProxyOffer(frozenset(), license_valid=True, magnus_enabled=False)
+    check(answers, reusable=True, db_proxy=disabled).answer(request("Create"))
+    v3, off = (answer["data"]["Warnings"] for answer in answers.sent)
+    assert "no connection token for oracle (engines oracle); postgresql (engines postgres" in v3
+    assert "mysql" not in v3.split(":")[0]
+    assert "its connect methods list db_guide (Magnus) for mariadb, mysql, redis only." in v3
+    assert "TERMINAL_MAGNUS_ENABLED is false" in off
+
+
+def test_a_server_that_cannot_be_asked_is_a_warning_not_a_failure():
+    answers = Answers()
+    check(answers, reusable=True, db_proxy=ConnectionError("refused")).answer(request("Create"))
+    [answer] = answers.sent
+    assert answer["success"] is True
+    assert answer["data"]["Warnings"] == "JumpServer's DB proxy not checked: ConnectionError: refused"
+
+
+def test_an_unknown_require_db_proxy_is_refused_without_echoing_it():
+    answers = Answers()
+    check(answers, reusable=True).answer(request("Create", RequireDbProxy="maybe-s3cret"))
+    [answer] = answers.sent
+    assert (answer["success"], answer["reason"]) == (False, "RequireDbProxy must be warn or fail")
 
 
 def test_a_cold_start_that_failed_still_answers_the_settings_check_and_raises_for_anything_else(monkeypatch):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from dbguard.deployment import CustomResourceRequest
 
@@ -13,11 +15,17 @@ class CloudFormationAnswers:
     """deployment.py CustomResourceAnswers: a PUT to the request's pre-signed URL."""
 
     def respond(
-        self, request: CustomResourceRequest, *, success: bool, reason: str, physical_id: str
+        self,
+        request: CustomResourceRequest,
+        *,
+        success: bool,
+        reason: str,
+        physical_id: str,
+        data: Mapping[str, str] | None = None,
     ) -> None:
         import requests  # here, not at the top: few invocations answer CloudFormation (cold start)
 
-        body = {
+        body: dict[str, Any] = {
             "Status": "SUCCESS" if success else "FAILED",
             "Reason": reason[:3500],  # CloudFormation refuses responses over 4 KB
             "PhysicalResourceId": request.physical_resource_id or physical_id,
@@ -25,6 +33,8 @@ class CloudFormationAnswers:
             "RequestId": request.request_id,
             "LogicalResourceId": request.logical_resource_id,
         }
+        if data is not None:
+            body["Data"] = dict(data)
         # the pre-signed S3 URL was signed without a content type: sending one breaks the signature
         response = requests.put(
             request.response_url,

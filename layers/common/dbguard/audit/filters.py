@@ -22,15 +22,13 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     WithJsonSchema,
     model_validator,
 )
 
 from dbguard.audit.keys import MAX_INDEXED_VALUE_BYTES, Dimension
 from dbguard.audit.limits import LATEST_DATETIME_MS
-from dbguard.errors import InvalidQuery, Problem
-from dbguard.validation import problems_from
+from dbguard.query_string import parse_query_string
 
 DEFAULT_WINDOW_HOURS = 24
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
@@ -102,21 +100,7 @@ class EventFilters(BaseModel):
     def of_query_string(cls, parameters: Mapping[str, Sequence[str]]) -> EventFilters:
         """The filters of a query string, each name with the values it was given (API Gateway's
         multiValueQueryStringParameters); unknown or repeated names and invalid values are refused."""
-        allowed = sorted(field.alias or name for name, field in cls.model_fields.items())
-        unknown = sorted(set(parameters) - set(allowed))
-        if unknown:
-            raise InvalidQuery(
-                f"unknown query parameter(s): {', '.join(unknown)}",
-                [Problem(name, f"not a filter; use {', '.join(allowed)}") for name in unknown],
-            )
-        repeated = sorted(name for name, values in parameters.items() if len(values) > 1)
-        if repeated:
-            raise InvalidQuery(f"give each filter once: {', '.join(repeated)}")
-        try:
-            return cls.model_validate({name: values[0] for name, values in parameters.items() if values})
-        except ValidationError as error:
-            problems = problems_from(error)
-            raise InvalidQuery("; ".join(f"{p.field}: {p.message}" for p in problems), problems) from None
+        return parse_query_string(cls, parameters, "filter")
 
     @model_validator(mode="after")
     def _range_in_order(self) -> Self:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import Field
 
@@ -10,6 +11,8 @@ from dbguard.adapters import aws
 from dbguard.adapters.cmdb_credentials import CredentialsReader
 from dbguard.adapters.dead_letters import DeadLetters
 from dbguard.adapters.event_bus import DefaultEventBus
+from dbguard.adapters.jumpserver.client import JumpServerClient
+from dbguard.adapters.jumpserver.transport import RequestTally
 from dbguard.adapters.registry_store import Registry
 from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.composition.jumpserver import JumpServerSettings, build_jumpserver
@@ -42,13 +45,16 @@ class CmdbSyncParts:
     settings: CmdbSyncSettings
     sync: CmdbSync
     queue: CmdbQueue
+    jumpserver_requests: RequestTally  # reported once per invocation
 
 
 def compose() -> CmdbSyncParts:
     register_restore_hooks()  # what environments restored from one SnapStart snapshot would share
     settings = CmdbSyncSettings.load()
+    secretsmanager = aws.client("secretsmanager")
+    jumpserver = build_jumpserver(settings, secretsmanager)
     events = DefaultEventBus()
-    sync = _build_sync(settings, events)
+    sync = _build_sync(settings, secretsmanager, jumpserver, events)
     queue = CmdbQueue(
         sync,
         DeadLetters.create(settings.cmdb_dead_letter_queue_url),
@@ -56,12 +62,12 @@ def compose() -> CmdbSyncParts:
         max_event_bytes=settings.cmdb_max_event_bytes,
         max_receive_count=settings.cmdb_max_receive_count,
     )
-    return CmdbSyncParts(settings=settings, sync=sync, queue=queue)
+    return CmdbSyncParts(settings=settings, sync=sync, queue=queue, jumpserver_requests=jumpserver.requests)
 
 
-def _build_sync(settings: CmdbSyncSettings, events: DefaultEventBus) -> CmdbSync:
-    secretsmanager = aws.client("secretsmanager")
-    jumpserver = build_jumpserver(settings, secretsmanager)
+def _build_sync(
+    settings: CmdbSyncSettings, secretsmanager: Any, jumpserver: JumpServerClient, events: DefaultEventBus
+) -> CmdbSync:
     registry = Registry.create(settings.registry_table_name)
     secrets = DatabaseSecrets(secretsmanager, settings.secrets_prefix)
     options = SyncOptions(

@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from dbguard.adapters import aws
 from dbguard.adapters.cloudformation import CloudFormationAnswers
 from dbguard.adapters.jumpserver.client import JumpServerClient
+from dbguard.adapters.jumpserver.transport import RequestTally
 from dbguard.adapters.registry_store import Registry
 from dbguard.adapters.secrets_store import DatabaseSecrets
 from dbguard.composition.jumpserver import JumpServerSettings, build_jumpserver
@@ -69,6 +70,7 @@ class TokenRotation:
     secrets_manager_rotation: SecretsManagerRotation
     settings_check: SettingsCheck
     token_status: TokenStatus
+    jumpserver_requests: RequestTally  # reported once per invocation
 
 
 @dataclass(frozen=True)
@@ -92,10 +94,11 @@ def compose(
     register_restore_hooks()  # what environments restored from one SnapStart snapshot would share
     settings = TokenRotationSettings.load(environ)
     secretsmanager = aws.client("secretsmanager")
+    jumpserver = build_jumpserver(settings, secretsmanager, max_in_flight=settings.rotation_concurrency)
     adapters = RotationAdapters(
         registry=Registry.create(settings.registry_table_name),
         secrets=DatabaseSecrets(secretsmanager, settings.secrets_prefix),
-        jumpserver=build_jumpserver(settings, secretsmanager, max_in_flight=settings.rotation_concurrency),
+        jumpserver=jumpserver,
     )
     if around is not None:
         adapters = around(adapters)
@@ -116,8 +119,11 @@ def compose(
             deadline_margin_seconds=settings.rotation_deadline_margin_seconds,
         ),
         secrets_manager_rotation=SecretsManagerRotation(rotator, adapters.registry, adapters.secrets),
-        settings_check=SettingsCheck(CloudFormationAnswers(), settings.policy(), adapters.jumpserver),
+        settings_check=SettingsCheck(
+            CloudFormationAnswers(), settings.policy(), adapters.jumpserver, engines=settings.engines
+        ),
         token_status=TokenStatus(adapters.registry, adapters.secrets, adapters.jumpserver),
+        jumpserver_requests=jumpserver.requests,
     )
 
 

@@ -21,6 +21,15 @@ class StaleChange(Exception):
         super().__init__(f"{cmdb_id}: a change at least as new as version {version} is already applied")
 
 
+class ActiveDatabases(Protocol):
+    """The registry as the operators' status reads it."""
+
+    def due(self, expiring_before: int | None = None) -> Iterator[RegistryEntry]:
+        """Active entries, those without a token first, then the soonest expiry; all of them when no
+        bound is given."""
+        ...
+
+
 class RotationRegistry(Protocol):
     def get(self, cmdb_id: str) -> RegistryEntry | None:
         """The entry, or None when the database was never registered."""

@@ -13,14 +13,20 @@ lifetime L and consumers caching a secret for up to C seconds:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, TypeVar
 
+from dbguard.engines import EngineProfile
+from dbguard.jumpserver import DbProxyOffer
 from dbguard.observability import logger
 from dbguard.validation import describe_error
 
+Checked = TypeVar("Checked")
+
 SECRETS_MANAGER_MIN_INTERVAL = 600
-_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+RATE_EXPRESSION = r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$"  # RotationSchedule's form
+_RATE = re.compile(RATE_EXPRESSION)
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
@@ -92,6 +98,88 @@ def schedule_interval_seconds(expression: str) -> int | None:
 
 class ServerSettings(Protocol):
     def reusable_tokens_enabled(self) -> bool: ...
+
+    def db_proxy_offer(self) -> DbProxyOffer: ...
+
+
+# RequireDbProxy: what a JumpServer whose DB proxy accepts no token for an engine of the map does to
+# the deployment (a v4.1+ community edition accepts none, v3.10 and v4.0's MySQL, MariaDB and Redis only)
+RequireDbProxy = Literal["warn", "fail"]
+
+
+@dataclass(frozen=True)
+class ServerFindings:
+    """What the deployment's check found on JumpServer: problems fail the stack, warnings are said."""
+
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def server_findings(
+    jumpserver: ServerSettings,
+    engines: Mapping[str, EngineProfile],
+    require_db_proxy: RequireDbProxy = "warn",
+) -> ServerFindings:
+    """JumpServer's own settings that would make every rotation fail (server_problems), and whether
+    its DB proxy accepts the tokens dbguard issues for each engine of the map."""
+    findings = ServerFindings(problems=server_problems(jumpserver))
+    offer = _checked("DB proxy", jumpserver.db_proxy_offer, findings)
+    problem = None if offer is None else db_proxy_problem(offer, engines)
+    if problem is not None:
+        (findings.problems if require_db_proxy == "fail" else findings.warnings).append(problem)
+    return findings
+
+
+def _checked(what: str, ask: Callable[[], Checked], findings: ServerFindings) -> Checked | None:
+    """JumpServer not reachable, or not yet given credentials, is no problem at deployment (the first
+    deployment creates the credentials secret empty), but it is said: nothing was checked."""
+    try:
+        return ask()
+    except Exception as error:
+        logger.warning("JumpServer settings not checked", extra={"error": describe_error(error)})
+        findings.warnings.append(f"JumpServer's {what} not checked: {describe_error(error)}")
+        return None
+
+
+def db_proxy_problem(offer: DbProxyOffer, engines: Mapping[str, EngineProfile]) -> str | None:
+    """Which engines' tokens no DB proxy accepts, why, and what to do; None when it accepts them all."""
+    engines_of: dict[str, list[str]] = {}
+    for name, profile in sorted(engines.items()):
+        engines_of.setdefault(profile.protocol, []).append(name)
+    missing = {
+        protocol: names for protocol, names in sorted(engines_of.items()) if protocol not in offer.protocols
+    }
+    if not missing:
+        return None
+    if offer.protocols:
+        which = "; ".join(f"{protocol} (engines {', '.join(names)})" for protocol, names in missing.items())
+        found = (
+            f"JumpServer's DB proxy accepts no connection token for {which}: its connect methods list "
+            f"db_guide (Magnus) for {', '.join(sorted(offer.protocols))} only"
+        )
+    else:
+        found = (
+            "JumpServer offers no DB proxy at all: its connect methods list db_guide (Magnus) for no protocol"
+        )
+    return (
+        f"{found}. dbguard still issues tokens for such databases and writes them into their secrets, "
+        f"but nothing accepts them and applications cannot connect. {_why(offer)}"
+    )
+
+
+def _why(offer: DbProxyOffer) -> str:
+    if offer.magnus_enabled is False:
+        return (
+            "TERMINAL_MAGNUS_ENABLED is false: enable the Magnus component in JumpServer's settings "
+            "(and, from v4.1, it also needs a licence)"
+        )
+    if offer.license_valid is False:
+        return (
+            "XPACK_LICENSE_IS_VALID is false, a community edition: from v4.1 its DB proxy needs an "
+            "enterprise licence, and v3.10 and v4.0 proxy MySQL, MariaDB and Redis only. Use a licensed "
+            'JumpServer for these engines (docs/jumpserver.md, "The DB proxy")'
+        )
+    return "Magnus does not proxy these protocols: map the engines to a protocol it does proxy (EngineMap)"
 
 
 def server_problems(jumpserver: ServerSettings) -> list[str]:

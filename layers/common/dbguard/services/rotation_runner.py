@@ -15,6 +15,7 @@ from dbguard.metric_catalogue import (
     ROTATION_FAILED,
     ROTATION_RUN_DURATION,
     ROTATION_SKIPPED,
+    TOKEN_SECONDS_LEFT,
     TOKENS_EXPIRED,
     TOKENS_ROTATED,
 )
@@ -69,7 +70,16 @@ class RotationRunner:
         """A scheduled run: what expires within the rotation window, most urgent first; its summary."""
         started = time.monotonic()
         expiring_before = int(time.time()) + self._window_seconds
-        return _summarise(self.rotate_due(expiring_before, self._has_time(remaining_ms)), started)
+        summary = _summarise(self.rotate_due(expiring_before, self._has_time(remaining_ms)), started)
+        self._emit_soonest_expiry()
+        return summary
+
+    def _emit_soonest_expiry(self) -> None:
+        """Seconds left on the token closest to expiry, once the run is done (TokenExpiryNearAlarm)."""
+        expiries = (entry.current_token_expires_at for entry in self._registry.due())
+        soonest = next((expiry for expiry in expiries if expiry is not None), None)
+        if soonest is not None:  # no token at all: nothing can expire
+            emit(TOKEN_SECONDS_LEFT, soonest - time.time())
 
     def run_named(self, request: OnDemandRotation, remaining_ms: Callable[[], int]) -> dict[str, Any]:
         """An operator's on-demand run; its summary with one result per database asked for."""

@@ -55,8 +55,8 @@ from dbguard.errors import NeedsOperator, ServiceRefused
 from dbguard.jumpserver import IssuedToken, PermissionMissing
 from dbguard.observability import logger
 from dbguard.operator_events import (
-    ROTATION_FAILED,
-    ROTATION_RECOVERED,
+    ROTATION_FAILED_DETAIL_TYPE,
+    ROTATION_RECOVERED_DETAIL_TYPE,
     ROTATION_SOURCE,
     NoEvents,
     OperatorEvents,
@@ -264,7 +264,7 @@ class Rotator:
             }  # fmt: skip
             if isinstance(error, NeedsOperator):
                 detail["fix"] = error.fix
-            self._events.publish(ROTATION_SOURCE, ROTATION_FAILED, detail)
+            self._events.publish(ROTATION_SOURCE, ROTATION_FAILED_DETAIL_TYPE, detail)
         return message
 
     def rotate_under_lease(self, entry: RegistryEntry, lease: Lease) -> RotationResult:
@@ -485,7 +485,7 @@ class Rotator:
             )  # fmt: skip
             change = change.merged(promotion)
             if entry.last_rotation_error is not None:  # the row of failures ends
-                self._events.publish(ROTATION_SOURCE, ROTATION_RECOVERED, {
+                self._events.publish(ROTATION_SOURCE, ROTATION_RECOVERED_DETAIL_TYPE, {
                     "database": entry.name, "cmdbId": entry.cmdb_id,
                     "failedAttempts": entry.rotation_failures or 1,
                 })  # fmt: skip

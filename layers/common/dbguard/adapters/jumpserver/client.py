@@ -22,15 +22,17 @@ from dbguard.adapters.jumpserver.errors import (
     ReusableTokensDisabled,
 )
 from dbguard.adapters.jumpserver.models import ConnectionToken, JumpServerDatabaseAsset
-from dbguard.adapters.jumpserver.transport import Transport
+from dbguard.adapters.jumpserver.transport import RequestTally, Transport
 from dbguard.cmdb.inventory import AccountSource, AccountTemplate, DatabaseAsset, DatabaseAssetFields
 from dbguard.errors import ConfigurationError, RejectedChange
-from dbguard.jumpserver import IssuedToken, JumpServerAccount
+from dbguard.jumpserver import DB_PROXY_CONNECT_METHOD, DbProxyOffer, IssuedToken, JumpServerAccount
 
 PAGE_SIZE = 500  # below both versions' maximum (v3 10000, v4 1000)
 TOKENS = "/api/v1/authentication/connection-token/"
 PERMISSIONS = "/api/v1/perms/asset-permissions/"
 DIRECTORIES = "/api/v1/assets/directories/?limit=1"
+PUBLIC_SETTINGS = "/api/v1/settings/public/"
+CONNECT_METHODS = "/api/v1/terminal/components/connect-methods/"
 REUSE_DISABLED = (
     "JumpServer refuses reusable connection tokens (CONNECTION_TOKEN_REUSABLE is off, a stock server's "
     "default): every token would be one-time and expire in 300 s"
@@ -57,6 +59,11 @@ class JumpServerClient:
         self._nodes: dict[str, str] = {}
         self._templates: dict[str, tuple[str, str]] = {}
 
+    @property
+    def requests(self) -> RequestTally:
+        """The requests this client sent, for the invocation's report (JumpServerRequests)."""
+        return self._http.tally
+
     # ------------------------------------------------------------------ server facts (read once)
     @property
     def version(self) -> str:
@@ -75,8 +82,26 @@ class JumpServerClient:
 
     def reusable_tokens_enabled(self) -> bool:
         """The server's CONNECTION_TOKEN_REUSABLE (settings/serializers/public.py, both versions)."""
-        public = self._http.request("GET", "/api/v1/settings/public/", what="the public settings")
+        public = self._http.request("GET", PUBLIC_SETTINGS, what="the public settings")
         return bool(public.get("CONNECTION_TOKEN_REUSABLE")) if isinstance(public, dict) else False
+
+    def db_proxy_offer(self) -> DbProxyOffer:
+        """The protocols the service user's connect methods offer db_guide for (terminal/api/component/
+        connect_methods.py ConnectMethodListApi: {protocol: [method, ...]}, both versions) and the
+        public settings that decide them (settings/serializers/public.py PrivateSettingSerializer)."""
+        public = self._http.request("GET", PUBLIC_SETTINGS, what="the public settings")
+        methods = self._http.request("GET", CONNECT_METHODS, what="the connect methods")
+        settings = public if isinstance(public, dict) else {}
+        offered = frozenset(
+            str(protocol)
+            for protocol, listed in (methods.items() if isinstance(methods, dict) else ())
+            if isinstance(listed, list) and any(_is_db_proxy(method) for method in listed)
+        )
+        return DbProxyOffer(
+            protocols=offered,
+            license_valid=_flag(settings.get("XPACK_LICENSE_IS_VALID")),
+            magnus_enabled=_flag(settings.get("TERMINAL_MAGNUS_ENABLED")),
+        )
 
     def current_user_id(self) -> str:
         with self._lock:
@@ -283,7 +308,7 @@ class JumpServerClient:
             "asset": asset_id,
             "account": account.id if self.version == "v4" and not self._admin_tokens else account.name,
             "protocol": protocol,  # JumpServer defaults to ssh
-            "connect_method": "db_guide",
+            "connect_method": DB_PROXY_CONNECT_METHOD,
             "input_username": "",
             "input_secret": "",
             "is_reusable": True,
@@ -374,6 +399,14 @@ def _asset_body(fields: DatabaseAssetFields) -> dict[str, Any]:
     if "labels" in body:
         body["labels"] = [f"{key}:{value}" for key, value in body["labels"].items()]
     return body
+
+
+def _is_db_proxy(method: Any) -> bool:
+    return isinstance(method, dict) and method.get("value") == DB_PROXY_CONNECT_METHOD
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
 
 
 def _is_uuid(value: str) -> bool:

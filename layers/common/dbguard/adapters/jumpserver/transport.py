@@ -28,7 +28,8 @@ from dbguard.adapters.jumpserver.errors import (
     JumpServerUnavailable,
     error_from_response,
 )
-from dbguard.observability import logger
+from dbguard.metric_catalogue import JUMPSERVER_BUSIEST_MINUTE, JUMPSERVER_REQUESTS
+from dbguard.observability import emit, logger
 
 if TYPE_CHECKING:
     import requests
@@ -41,11 +42,47 @@ BACKOFF_CAP_SECONDS = 8.0
 POOLED_CONNECTIONS = 10  # what a requests.Session keeps per host unless told otherwise
 
 
+WINDOW_SECONDS = 60.0  # JumpServer's throttle counts a user's requests in a sliding minute
+
+
+def _slide(sent: deque[float], now: float) -> int:
+    """Forget what left the window ending `now`; what is left in it."""
+    while sent and sent[0] <= now - WINDOW_SECONDS:
+        sent.popleft()
+    return len(sent)
+
+
+class RequestTally:
+    """Requests sent to JumpServer since the last report, retries included: how many, and the most in
+    any 60 s, the window JumpServer's throttle and JumpServerRequestsPerMinute count in. A handler
+    reports it once per invocation (JumpServerRequests, JumpServerBusiestMinute): the dashboard's
+    requests against the budget."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._sent: deque[float] = deque()  # kept across invocations, as JumpServer's window is
+        self._count = 0
+        self._busiest = 0
+        self._lock = threading.Lock()
+
+    def record(self) -> None:
+        with self._lock:
+            now = self._clock()
+            self._sent.append(now)
+            self._count += 1
+            self._busiest = max(self._busiest, _slide(self._sent, now))
+
+    def report(self) -> None:
+        with self._lock:
+            count, busiest = self._count, self._busiest
+            self._count = self._busiest = 0
+        emit(JUMPSERVER_REQUESTS, count)
+        emit(JUMPSERVER_BUSIEST_MINUTE, busiest)
+
+
 class RequestBudget:
     """At most `per_minute` requests in any 60 s, the way JumpServer counts them (DRF's sliding
     window per user, common/drf/throttling.py): calls beyond it wait instead of drawing a 429."""
-
-    WINDOW_SECONDS = 60.0
 
     def __init__(
         self,
@@ -64,12 +101,10 @@ class RequestBudget:
         while True:
             with self._lock:
                 now = self._clock()
-                while self._sent and self._sent[0] <= now - self.WINDOW_SECONDS:
-                    self._sent.popleft()
-                if len(self._sent) < self._per_minute:
+                if _slide(self._sent, now) < self._per_minute:
                     self._sent.append(now)
                     return
-                wait = self._sent[0] + self.WINDOW_SECONDS - now
+                wait = self._sent[0] + WINDOW_SECONDS - now
             logger.info("pacing JumpServer requests", extra={"delay_s": round(wait, 2)})
             self._sleep(wait)
 
@@ -87,9 +122,11 @@ class Transport:
         sleep: Callable[[float], None] = time.sleep,
         budget: RequestBudget | None = None,
         max_in_flight: int | None = None,
+        tally: RequestTally | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._budget = budget
+        self.tally = tally or RequestTally()
         self._max_in_flight = max_in_flight
         self._in_flight: AbstractContextManager[Any] = (
             threading.BoundedSemaphore(max_in_flight) if max_in_flight else nullcontext()
@@ -154,6 +191,7 @@ class Transport:
                 with self._in_flight:
                     if self._budget is not None:
                         self._budget.acquire()
+                    self.tally.record()
                     response = session.request(
                         method,
                         url,
