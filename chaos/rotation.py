@@ -152,6 +152,7 @@ class Chaos:
         )
         world.jumpserver.faults(hang_seconds=options.hang_seconds, retry_after_seconds=1)
         self.outcomes: Counter[str] = Counter()
+        self.last_round: list[Any] = []  # the results of the round running or run last
 
     def rotate(self, entry: Any, *, force: bool = False) -> Any:
         """The rotator's, counted (the runner calls this)."""
@@ -167,6 +168,7 @@ class Chaos:
             if self.progress:
                 self.progress.advance()
         self.outcomes[result.status.value] += 1
+        self.last_round.append(result)
         return result
 
     def faults(self, enabled: bool) -> None:
@@ -174,6 +176,7 @@ class Chaos:
 
     def run_round(self) -> str:
         """One forced rotation of every database; how the run ended."""
+        self.last_round = []
         try:
             self.runner.rotate_named(None, lambda: True, force=True)
         except Killed:
@@ -275,6 +278,7 @@ def run(options: Options, show_progress: bool = True) -> dict[str, Any]:
         settle = chaos.run_round()
         # without faults every database rotates, or finishes the rotation a fault interrupted
         rotated_without_faults = chaos.outcomes["rotated"] + chaos.outcomes["completed"] - settled_before
+        unsettled = [r for r in chaos.last_round if r.status.value not in ("rotated", "completed")]
         world.clock.advance(301)  # one-time tokens never made reusable die
         final_problems = only_labelled_tokens_valid(world, options)
         elapsed = time.monotonic() - started
@@ -287,12 +291,17 @@ def run(options: Options, show_progress: bool = True) -> dict[str, Any]:
     if settle != "completed":
         problems.append(f"the run without faults {settle}")
     elif rotated_without_faults != options.databases:
-        problems.append(f"the run without faults rotated {rotated_without_faults} of {options.databases}")
+        others = [f"{r.name} {r.status.value} ({r.error})" for r in unsettled]
+        problems.append(
+            f"the run without faults rotated {rotated_without_faults} of {options.databases}: {'; '.join(others)}"
+        )
     return {
         "options": options.__dict__,
         "rounds": dict(rounds),
         "rotations": dict(chaos.outcomes),
         "rotatedUnderFaults": rotated_under_faults,
+        # rotated, or an interrupted rotation finished: a database made progress
+        "settledUnderFaults": settled_before,
         "rotatedWithoutFaults": rotated_without_faults,
         "tokensIssued": tokens_issued,
         "jumpserverRequests": chaos.jumpserver_faults.requests,

@@ -96,7 +96,9 @@ class CmdbQueue:
                 self._consume_one(queued, batch)
         if batch.refusal is not None:  # one event for the refusal, however many changes it held back
             self._events.publish(
-                CMDB_SOURCE, REGISTRATION_FAILED_DETAIL_TYPE, {**batch.refused, "heldBack": len(batch.held_back)}
+                CMDB_SOURCE,
+                REGISTRATION_FAILED_DETAIL_TYPE,
+                {**batch.refused, "heldBack": len(batch.held_back)},
             )
         if batch.held_back:
             logger.error(
@@ -115,14 +117,18 @@ class CmdbQueue:
             if isinstance(error, ServiceRefused):
                 batch.refusal, batch.refused = error, _failure(queued, change, error)
             else:
-                self._events.publish(CMDB_SOURCE, REGISTRATION_FAILED_DETAIL_TYPE, _failure(queued, change, error))
+                self._events.publish(
+                    CMDB_SOURCE, REGISTRATION_FAILED_DETAIL_TYPE, _failure(queued, change, error)
+                )
             return
         except Exception as error:
             emit(CHANGES_FAILED, 1)
             logger.exception("CMDB change failed; SQS will retry it", extra={"message_id": queued.message_id})
             batch.to_retry.append(queued.message_id)
             if queued.receive_count >= self._max_receive_count:  # SQS dead-letters it after this receive
-                self._events.publish(CMDB_SOURCE, REGISTRATION_FAILED_DETAIL_TYPE, _failure(queued, change, error))
+                self._events.publish(
+                    CMDB_SOURCE, REGISTRATION_FAILED_DETAIL_TYPE, _failure(queued, change, error)
+                )
             return
         emit(_OUTCOME_METRICS[outcome], 1)
         logger.info(
