@@ -57,9 +57,13 @@ typecheck: venv ## mypy, strict on the shared package and on each handler (pypro
 	@# one run per handler: each is a module named `app`, which mypy refuses to see twice in one run
 	@for handler in functions/*/app.py; do echo "mypy $$handler"; $(BIN)/mypy $$handler || exit 1; done
 
+# Workers of the test suite (pytest-xdist): two, this project's reference machine's cores; `0` runs
+# it in one process (for `pdb`, or to read one test's output in order).
+PYTEST_WORKERS ?= 2
+
 .PHONY: pytest
-pytest: venv ## the test suite (unit, contract and integration)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+pytest: venv ## the test suite (unit, contract and integration), PYTEST_WORKERS at once
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 .PHONY: validate
 validate: venv tools scanner ## sam validate --lint, cfn-lint and checkov on template.yaml
