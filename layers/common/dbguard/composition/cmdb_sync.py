@@ -51,7 +51,7 @@ class CmdbSyncParts:
 def compose() -> CmdbSyncParts:
     register_restore_hooks()  # what environments restored from one SnapStart snapshot would share
     settings = CmdbSyncSettings.load()
-    secretsmanager = aws.client("secretsmanager")
+    secretsmanager = aws.client_on_first_use("secretsmanager")  # the registry's client is made at init
     jumpserver = build_jumpserver(settings, secretsmanager)
     events = DefaultEventBus()
     sync = _build_sync(settings, secretsmanager, jumpserver, events)

@@ -93,7 +93,7 @@ def compose(
     DynamoDB), `clock` another clock."""
     register_restore_hooks()  # what environments restored from one SnapStart snapshot would share
     settings = TokenRotationSettings.load(environ)
-    secretsmanager = aws.client("secretsmanager")
+    secretsmanager = aws.client_on_first_use("secretsmanager")  # the registry's client is made at init
     jumpserver = build_jumpserver(settings, secretsmanager, max_in_flight=settings.rotation_concurrency)
     adapters = RotationAdapters(
         registry=Registry.create(settings.registry_table_name),
