@@ -162,10 +162,49 @@ def _create_rule(
     template.record(logical_id, f"{bus}|{name}", Arn=arn)
 
 
+def _create_bucket(
+    template: Template, logical_id: str, properties: dict[str, Any], session: boto3.Session
+) -> None:
+    """The bucket, its versioning and encryption, and its notifications to SQS: moto sends an S3
+    event notification to the queue for every object created under the filter, as S3 does."""
+    s3 = session.client("s3")
+    name = properties.get("BucketName") or physical_name(template, logical_id).lower()
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": template.region})
+    if properties.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    encryption = properties.get("BucketEncryption")
+    if encryption:
+        s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [  # the API's name for what CloudFormation calls ServerSideEncryptionByDefault
+                    {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                    for rule in encryption["ServerSideEncryptionConfiguration"]
+                ]
+            },
+        )
+    queues = properties.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
+    if queues:
+        s3.put_bucket_notification_configuration(
+            Bucket=name,
+            NotificationConfiguration={"QueueConfigurations": [_queue_notification(q) for q in queues]},
+        )
+    template.record(logical_id, name, Arn=f"arn:aws:s3:::{name}")
+
+
+def _queue_notification(configuration: dict[str, Any]) -> dict[str, Any]:
+    rules = configuration.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+    notification: dict[str, Any] = {"QueueArn": configuration["Queue"], "Events": [configuration["Event"]]}
+    if rules:
+        notification["Filter"] = {"Key": {"FilterRules": rules}}
+    return notification
+
+
 _CREATORS: dict[str, Callable[[Template, str, dict[str, Any], boto3.Session], None]] = {
     "AWS::DynamoDB::Table": _create_table,
     "AWS::SecretsManager::Secret": _create_secret,
     "AWS::SQS::Queue": _create_queue,
     "AWS::Events::EventBus": _create_event_bus,
     "AWS::Events::Rule": _create_rule,
+    "AWS::S3::Bucket": _create_bucket,
 }
