@@ -24,8 +24,20 @@ def row(index: int) -> list[str]:
     day = 6 + (seconds - START_SECONDS) // 86400
     time = f"2026-12-{day:02d}T{hh:02d}:{mm:02d}:{ss:02d}Z"
     if index % 4:
-        return ["connection attempt", time, f"app_{index % 7}", "billing", "10.1.2.50", str(40000 + index % 20000),
-                "true" if index % 13 else "false", "", "", "", ""]  # fmt: skip
+        port, success = str(40000 + index % 20000), "true" if index % 13 else "false"
+        return [
+            "connection attempt",
+            time,
+            f"app_{index % 7}",
+            "billing",
+            "10.1.2.50",
+            port,
+            success,
+            "",
+            "",
+            "",
+            "",
+        ]
     return ["CREATE TABLE", time, "etl_loader", "", "", "", "", f"part_{index}", "", "", ""]
 
 
