@@ -90,6 +90,17 @@ cmdb-event: venv ## put a CMDB change on the running local stack's bus: make cmd
 audit-query: venv ## a SigV4-signed search of the local stack's audit events: make audit-query Q='userLogin=etl'
 	$(BIN)/python scripts/audit_query.py '$(Q)'
 
+.PHONY: csv-upload csv-status sources
+csv-upload: venv ## put a qhb_audit CSV file in the local stack's bucket: make csv-upload FILE=events/samples/qhb-audit-day.csv SOURCE=qhb-billing-01 (NAME=key's file name)
+	@test -n "$(FILE)" -a -n "$(SOURCE)" || { echo "usage: make csv-upload FILE=events/samples/qhb-audit-day.csv SOURCE=qhb-billing-01" >&2; exit 2; }
+	$(BIN)/python scripts/csv_files.py upload '$(FILE)' '$(SOURCE)' '$(NAME)'
+
+csv-status: venv ## every CSV file's import progress and the quarantined rows on the local stack
+	$(BIN)/python scripts/csv_files.py status
+
+sources: venv ## every audit source, last seen, events in 24 h, silent or not (JSON=1; SOURCES_URL for a deployment)
+	$(BIN)/python scripts/audit_sources.py $(if $(filter 1,$(JSON)),--json)
+
 .PHONY: status
 status: venv ## rotation status of every database on the running local stack, most urgent first (JSON=1; LIMIT=n; STATUS_URL for a deployment)
 	$(BIN)/python scripts/rotation_status.py $(if $(filter 1,$(JSON)),--json)
