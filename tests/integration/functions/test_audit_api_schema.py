@@ -1,5 +1,5 @@
 """The generated OpenAPI document matches the code, and schemathesis, driving the API's functions
-(audit ingest and query, rotation status, audit sources) in-process from that document, finds no 5xx and no answer
+(ingest, query, rotation status, audit sources) in-process from that document, finds no 5xx and no answer
 that contradicts it."""
 
 import json
