@@ -169,6 +169,12 @@ def test_bom_crlf_quotes_and_cyrillic_are_read(files):
     assert event["params"] == [{"Name": "table", "Value": 'отчёт, "декабрь"'}]
 
 
+def test_a_gzip_file_is_refused_with_its_reason_until_gzip_is_read(files):
+    files.upload(gzip.compress(file_bytes(3)), key=f"{PREFIX}{SOURCE}/day.csv.gz")
+    assert files.events() == []
+    assert "not read yet" in files.progress(f"{PREFIX}{SOURCE}/day.csv.gz")["reason"]
+
+
 def test_a_key_outside_the_source_layout_is_refused(files):
     files.upload(file_bytes(3), key=f"{PREFIX}loose.csv")
     assert files.events() == []

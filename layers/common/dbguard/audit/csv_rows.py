@@ -52,8 +52,10 @@ class FileIdentity:
     generation: int  # 0, then one more each time the key is found rewritten from the start
 
 
-def check_start(first_bytes: bytes) -> None:
+def check_start(first_bytes: bytes, key: str) -> None:
     """Refuse a compressed file before looking for its first line (it may have no line break)."""
+    if key.endswith(".gz"):
+        raise FileRefused("gzip-compressed files (.gz) are not read yet: ship the uncompressed .csv")
     if first_bytes.startswith(GZIP_MAGIC):
         raise FileRefused("the file is gzip-compressed but its name does not end in .gz")
 

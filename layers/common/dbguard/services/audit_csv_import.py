@@ -109,7 +109,7 @@ class CsvImport:
         self, file: CsvObject, progress: FileProgress, remaining_ms: Callable[[], int]
     ) -> ImportOutcome:
         if progress.offset == 0:
-            check_start(b"".join(self._objects.chunks(file, 0, len(GZIP_MAGIC))))
+            check_start(b"".join(self._objects.chunks(file, 0, len(GZIP_MAGIC))), file.key)
         found = records(self._objects.chunks(file, progress.offset), progress.offset, progress.line)
         if progress.offset == 0:
             header = next(found, None)
