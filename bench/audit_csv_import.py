@@ -109,6 +109,9 @@ class MemoryObjects:
     def __init__(self, data: bytes) -> None:
         self._data = data
 
+    def current(self, file: Any) -> Any:
+        return file
+
     def chunks(self, file: Any, start: int, end: int | None = None) -> Iterator[bytes]:
         stop = len(self._data) if end is None else end
         for at in range(start, stop, 1024 * 1024):
@@ -121,6 +124,9 @@ class GeneratedObjects:
     def __init__(self, total: int) -> None:
         self._total = total
         self.size = sum(len(chunk) for chunk in generated(total))
+
+    def current(self, file: Any) -> Any:
+        return file
 
     def chunks(self, file: Any, start: int, end: int | None = None) -> Iterator[bytes]:
         stop, at = self.size if end is None else end, 0

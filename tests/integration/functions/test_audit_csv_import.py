@@ -16,7 +16,7 @@ import pytest
 from dbguard.adapters.dynamodb import from_item
 from dbguard_local.apigateway import proxy_event
 from dbguard_local.functions import LambdaContext
-from dbguard_testkit.csv_files import HEADER, SAMPLE, drain, file_bytes, rows_text
+from dbguard_testkit.csv_files import HEADER, SAMPLE, drain, file_bytes, rows_text, sqs_record
 
 PREFIX = "qhb-audit/"
 SOURCE = "qhb-billing-01"
@@ -107,6 +107,20 @@ def test_a_file_growing_over_five_uploads_is_read_from_where_it_stopped(files):
         assert len(files.events()) == (upload + 1) * 120
     progress = files.progress()
     assert (progress["rows_imported"], progress["rows_duplicate"], progress["generation"]) == (600, 0, 0)
+
+
+def test_notifications_out_of_order_read_the_newest_version_and_store_nothing_twice(files):
+    files.s3.put_object(Bucket=files.bucket, Key=KEY, Body=file_bytes(100))
+    files.s3.put_object(Bucket=files.bucket, Key=KEY, Body=file_bytes(150))
+    messages = []
+    while len(messages) < 2:
+        messages += files.sqs.receive_message(QueueUrl=files.queue_url, MaxNumberOfMessages=10)["Messages"]
+    for message in reversed(messages):  # the newer version's notification first
+        answer = files.function.invoke({"Records": [sqs_record(message, files.queue_arn)]})
+        assert answer == {"batchItemFailures": []}
+    assert len(files.events()) == 150
+    progress = files.progress()
+    assert (progress["rows_imported"], progress["rows_duplicate"], progress["generation"]) == (150, 0, 0)
 
 
 def test_a_line_still_being_written_waits_for_its_end(files):

@@ -21,6 +21,9 @@ class Objects:
         self.data = b""
         self.bytes_read = 0
 
+    def current(self, file):
+        return replace(file, size=len(self.data))
+
     def chunks(self, file, start, end=None):
         part = self.data[start : len(self.data) if end is None else end]
         self.bytes_read += len(part)

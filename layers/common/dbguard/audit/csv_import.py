@@ -32,6 +32,11 @@ class CsvObject:
     key: str
     size: int
     version_id: str | None = None
+    etag: str | None = None  # the content's identity where the bucket keeps no versions
+
+    @property
+    def revision(self) -> str | None:
+        return self.version_id or self.etag
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ class FileProgress:
     rows_refused: int = 0  # rows quarantined
     state: FileState = FileState.IMPORTING
     reason: str | None = None  # why the file was refused
-    version_id: str | None = None  # the object version last read
+    version_id: str | None = None  # the object version (or ETag) last read
     updated_at_ms: int = 0
 
     def rewritten(self) -> FileProgress:
@@ -66,6 +71,12 @@ def fingerprint(data: bytes) -> str:
 
 
 class CsvObjects(Protocol):
+    def current(self, file: CsvObject) -> CsvObject | None:
+        """The key's latest version (None: the key is gone). Notifications may arrive out of order:
+        an import always reads the newest, which holds everything an older version of a growing
+        file held."""
+        ...
+
     def chunks(self, file: CsvObject, start: int, end: int | None = None) -> Iterator[bytes]:
         """The object's bytes [start, end) (to its end when `end` is None), streamed."""
         ...

@@ -77,13 +77,18 @@ class CsvImport:
         self._clock_ms = clock_ms
         self._batch_rows = batch_rows
 
-    def run(self, file: CsvObject, remaining_ms: Callable[[], int]) -> ImportOutcome:
+    def run(self, notified: CsvObject, remaining_ms: Callable[[], int]) -> ImportOutcome | None:
+        """Import what is new in the key's latest version; None when the key no longer exists."""
+        file = self._objects.current(notified)
+        if file is None:
+            logger.info("CSV file gone before its import", extra={"key": notified.key})
+            return None
         source = source_of(file.key, self._prefix)
         progress = self._ledger.progress(file.key) or FileProgress(file.key, source or "")
         if source is None:
             return self._refuse(progress, file, f"the key is not {self._prefix}<source>/<file name>")
         if progress.state == FileState.REFUSED:
-            if progress.version_id == file.version_id:
+            if progress.version_id == file.revision:
                 return ImportOutcome(progress, finished=True)  # that version's answer stands
             progress = progress.rewritten()
         if progress.offset and not self._unchanged(file, progress):
@@ -120,7 +125,7 @@ class CsvImport:
             progress = _past(progress, header)
         identity = FileIdentity(file.key, progress.source, progress.generation)
         for batch in _batches(found, self._batch_rows):
-            progress = self._store(batch, identity, replace(progress, version_id=file.version_id))
+            progress = self._store(batch, identity, replace(progress, version_id=file.revision))
             self._ledger.save(progress)
             if remaining_ms() < DEADLINE_MARGIN_MS and progress.offset < file.size:
                 logger.info("CSV import paused for time", extra={"key": file.key, "offset": progress.offset})
@@ -158,14 +163,14 @@ class CsvImport:
     def _settled(self, progress: FileProgress, file: CsvObject) -> FileProgress:
         """Read to the end: imported, or waiting for the rest of a line still being written."""
         state = FileState.IMPORTED if progress.offset == file.size else FileState.WAITING
-        settled = replace(progress, state=state, version_id=file.version_id, updated_at_ms=self._clock_ms())
+        settled = replace(progress, state=state, version_id=file.revision, updated_at_ms=self._clock_ms())
         self._ledger.save(settled)
         return settled
 
     def _refuse(self, progress: FileProgress, file: CsvObject, reason: str) -> ImportOutcome:
         emit(CSV_FILES_REFUSED, 1)
         logger.warning("CSV file refused", extra={"key": file.key, "reason": reason})
-        refused = replace(progress.refused(reason, file.version_id), updated_at_ms=self._clock_ms())
+        refused = replace(progress.refused(reason, file.revision), updated_at_ms=self._clock_ms())
         self._ledger.save(refused)
         return ImportOutcome(refused, finished=True)
 
@@ -237,6 +242,8 @@ class CsvImportQueue:
             self._continuations.send(file)
             return
         outcome = self._import.run(file, remaining_ms)
+        if outcome is None:
+            return
         if not outcome.finished:
             self._continuations.send(file)
         logger.info(
