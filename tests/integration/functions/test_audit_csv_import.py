@@ -183,10 +183,29 @@ def test_bom_crlf_quotes_and_cyrillic_are_read(files):
     assert event["params"] == [{"Name": "table", "Value": 'отчёт, "декабрь"'}]
 
 
-def test_a_gzip_file_is_refused_with_its_reason_until_gzip_is_read(files):
-    files.upload(gzip.compress(file_bytes(3)), key=f"{PREFIX}{SOURCE}/day.csv.gz")
-    assert files.events() == []
-    assert "not read yet" in files.progress(f"{PREFIX}{SOURCE}/day.csv.gz")["reason"]
+GZ_KEY = f"{PREFIX}{SOURCE}/day.csv.gz"
+
+
+def test_a_gzip_file_is_read_and_a_grown_one_stores_only_its_new_rows(files):
+    files.upload(gzip.compress(file_bytes(300)), key=GZ_KEY)
+    assert len(files.events()) == 300
+    grown = gzip.compress(file_bytes(200)) + gzip.compress(rows_text(200, 150).encode())  # two members
+    files.upload(grown, key=GZ_KEY)
+    assert len(files.events()) == 350
+    progress = files.progress(GZ_KEY)
+    assert (progress["state"], progress["rows_imported"], progress["rows_duplicate"]) == ("imported", 350, 0)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [(file_bytes(3), "not gzip-compressed"), (gzip.compress(file_bytes(50))[:-30] + b"x" * 30, "corrupt")],
+)
+def test_a_gz_file_that_is_not_gzip_or_is_corrupt_is_refused(files, body, reason):
+    files.upload(body, key=GZ_KEY)
+    assert reason in files.progress(GZ_KEY)["reason"]
+    files.upload(gzip.compress(file_bytes(50)), key=GZ_KEY)  # shipped again, whole: each row once
+    assert len(files.events()) == 50
+    assert len({event["_id"] for event in files.events()}) == 50
 
 
 def test_a_key_outside_the_source_layout_is_refused(files):

@@ -1,10 +1,13 @@
 """Cutting a CSV file into records with byte offsets, whatever the chunking: quoted line breaks,
 CRLF, a line still being written, a record longer than the limit."""
 
+import gzip
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dbguard.audit.csv_records import MAX_RECORD_BYTES, records
+from dbguard.audit.csv_records import MAX_RECORD_BYTES, CorruptCompression, gunzipped, records
 
 TEXT = b'h1,h2\r\na,"b\nc"\r\n"d""e",f\nlast,line-without-break'
 
@@ -44,3 +47,13 @@ def test_an_unbalanced_quote_cannot_hold_the_rest_of_the_file_in_memory():
     assert found[0].too_long
     assert found[0].data == b""
     assert found[-1].end == len(body)
+
+
+def test_gunzipped_reads_members_one_after_another_in_any_chunking_and_bounds_each_piece():
+    text = b"x" * 50_000 + b"\n" + b"y" * 10
+    stream = gzip.compress(text[:20_000]) + gzip.compress(text[20_000:])
+    pieces = list(gunzipped([stream[at : at + 7] for at in range(0, len(stream), 7)], out_bytes=4096))
+    assert b"".join(pieces) == text
+    assert max(len(piece) for piece in pieces) <= 4096  # a zip bomb cannot fill the memory at once
+    with pytest.raises(CorruptCompression, match="ends inside a member"):
+        b"".join(gunzipped([stream[:-5]]))

@@ -8,6 +8,7 @@ MAX_RECORD_BYTES in memory (an unbalanced quote cannot swallow the rest of a 1 G
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -55,3 +56,52 @@ def records(chunks: Iterable[bytes], offset: int = 0, line: int = 1) -> Iterator
             offset += len(tail)
             yield RawRecord(first_line, start, offset, line, b"", too_long=True)
             tail, start = b"", offset
+
+
+class CorruptCompression(ValueError):
+    """A gzip stream that cannot be decompressed; the message says where."""
+
+
+def gunzipped(chunks: Iterable[bytes], out_bytes: int = 1024 * 1024) -> Iterator[bytes]:
+    """The decompressed bytes of a gzip stream (several members one after another too, as `cat a.gz
+    b.gz` makes), at most `out_bytes` at a time whatever the compression ratio."""
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    read, fed = 0, False  # `fed`: the current member has had input
+    try:
+        for chunk in chunks:
+            read += len(chunk)
+            data = chunk
+            while data:
+                fed = True
+                out = decompressor.decompress(data, out_bytes)
+                if out:
+                    yield out
+                data = decompressor.unconsumed_tail
+                if decompressor.eof:
+                    data = decompressor.unused_data + data
+                    decompressor, fed = zlib.decompressobj(16 + zlib.MAX_WBITS), False
+    except zlib.error as error:
+        raise CorruptCompression(
+            f"the gzip stream is corrupt within its first {read} bytes: {error}"
+        ) from None
+    if fed:
+        raise CorruptCompression(f"the gzip stream is corrupt: it ends inside a member ({read} bytes)")
+
+
+def skipped(chunks: Iterable[bytes], count: int) -> Iterator[bytes]:
+    """`chunks` without their first `count` bytes."""
+    for chunk in chunks:
+        if count >= len(chunk):
+            count -= len(chunk)
+            continue
+        yield chunk[count:] if count else chunk
+        count = 0
+
+
+def limited(chunks: Iterable[bytes], count: int) -> Iterator[bytes]:
+    """The first `count` bytes of `chunks`."""
+    for chunk in chunks:
+        if count <= 0:
+            return
+        yield chunk[:count]
+        count -= len(chunk)

@@ -55,7 +55,9 @@ class FileIdentity:
 def check_start(first_bytes: bytes, key: str) -> None:
     """Refuse a compressed file before looking for its first line (it may have no line break)."""
     if key.endswith(".gz"):
-        raise FileRefused("gzip-compressed files (.gz) are not read yet: ship the uncompressed .csv")
+        if not first_bytes.startswith(GZIP_MAGIC):
+            raise FileRefused("the file's name ends in .gz but it is not gzip-compressed")
+        return
     if first_bytes.startswith(GZIP_MAGIC):
         raise FileRefused("the file is gzip-compressed but its name does not end in .gz")
 

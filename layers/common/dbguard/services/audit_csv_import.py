@@ -28,7 +28,7 @@ from dbguard.audit.csv_import import (
     fingerprint,
     notified_objects,
 )
-from dbguard.audit.csv_records import RawRecord, records
+from dbguard.audit.csv_records import CorruptCompression, RawRecord, gunzipped, limited, records, skipped
 from dbguard.audit.csv_rows import (
     GZIP_MAGIC,
     FileIdentity,
@@ -90,36 +90,50 @@ class CsvImport:
         if progress.state == FileState.REFUSED:
             if progress.version_id == file.revision:
                 return ImportOutcome(progress, finished=True)  # that version's answer stands
-            progress = progress.rewritten()
+            # refused at its first line: read anew; refused later (a corrupt .gz): resume, as the
+            # rows stored before the refusal keep their ids
+            progress = progress.rewritten() if progress.offset == 0 else replace(progress, reason=None)
         if progress.offset and not self._unchanged(file, progress):
             logger.info("CSV file rewritten from the start: a new generation", extra={"key": file.key})
             progress = progress.rewritten()
-        if progress.offset == file.size:
-            return ImportOutcome(self._settled(progress, file), finished=True)  # nothing new
+        if progress.offset == file.size and not _compressed(file):
+            return ImportOutcome(self._settled(progress, file, file.size), finished=True)  # nothing new
         try:
             return self._read(file, progress, remaining_ms)
-        except FileRefused as error:
+        except (FileRefused, CorruptCompression) as error:
             return self._refuse(progress, file, str(error))
 
     def _unchanged(self, file: CsvObject, progress: FileProgress) -> bool:
-        if file.size < progress.offset:
+        if file.size < progress.offset and not _compressed(file):
             return False
-        header = b"".join(self._objects.chunks(file, 0, progress.header_end))
-        if fingerprint(_without_line_break(header)) != progress.header_hash:
+        try:
+            header = b"".join(self._stream(file, 0, progress.header_end))
+            if fingerprint(_without_line_break(header)) != progress.header_hash:
+                return False
+            tail = b"".join(self._stream(file, progress.tail_start, progress.offset))
+        except CorruptCompression:
             return False
-        tail = b"".join(self._objects.chunks(file, progress.tail_start, progress.offset))
         return fingerprint(_without_line_break(tail)) == progress.tail_hash
+
+    def _stream(self, file: CsvObject, start: int, end: int | None = None) -> Iterator[bytes]:
+        """The file's bytes [start, end): for a .gz file, of its decompressed text (decompressed from
+        its first byte: a compressed file cannot be entered in the middle)."""
+        if not _compressed(file):
+            return self._objects.chunks(file, start, end)
+        text = skipped(gunzipped(self._objects.chunks(file, 0)), start)
+        return text if end is None else limited(text, end - start)
 
     def _read(
         self, file: CsvObject, progress: FileProgress, remaining_ms: Callable[[], int]
     ) -> ImportOutcome:
         if progress.offset == 0:
             check_start(b"".join(self._objects.chunks(file, 0, len(GZIP_MAGIC))), file.key)
-        found = records(self._objects.chunks(file, progress.offset), progress.offset, progress.line)
+        text = _Counted(self._stream(file, progress.offset), progress.offset)
+        found = records(text, progress.offset, progress.line)
         if progress.offset == 0:
             header = next(found, None)
             if header is None:  # not even a whole first line yet
-                return ImportOutcome(self._settled(progress, file), finished=True)
+                return ImportOutcome(self._settled(progress, file, text.end), finished=True)
             check_header(header)
             progress = replace(progress, header_end=header.end, header_hash=fingerprint(header.data))
             progress = _past(progress, header)
@@ -127,10 +141,11 @@ class CsvImport:
         for batch in _batches(found, self._batch_rows):
             progress = self._store(batch, identity, replace(progress, version_id=file.revision))
             self._ledger.save(progress)
-            if remaining_ms() < DEADLINE_MARGIN_MS and progress.offset < file.size:
+            more = _compressed(file) or progress.offset < file.size  # a .gz file's text size is unknown
+            if remaining_ms() < DEADLINE_MARGIN_MS and more:
                 logger.info("CSV import paused for time", extra={"key": file.key, "offset": progress.offset})
                 return ImportOutcome(progress, finished=False)
-        return ImportOutcome(self._settled(progress, file), finished=True)
+        return ImportOutcome(self._settled(progress, file, text.end), finished=True)
 
     def _store(self, batch: list[RawRecord], identity: FileIdentity, progress: FileProgress) -> FileProgress:
         events: list[ParsedEvent] = []
@@ -160,9 +175,10 @@ class CsvImport:
         )
         return _past(progress, batch[-1])
 
-    def _settled(self, progress: FileProgress, file: CsvObject) -> FileProgress:
-        """Read to the end: imported, or waiting for the rest of a line still being written."""
-        state = FileState.IMPORTED if progress.offset == file.size else FileState.WAITING
+    def _settled(self, progress: FileProgress, file: CsvObject, end: int) -> FileProgress:
+        """Read to the end (`end`, in bytes of text): imported, or waiting for the rest of a line
+        still being written."""
+        state = FileState.IMPORTED if progress.offset == end else FileState.WAITING
         settled = replace(progress, state=state, version_id=file.revision, updated_at_ms=self._clock_ms())
         self._ledger.save(settled)
         return settled
@@ -193,6 +209,23 @@ def _past(progress: FileProgress, record: RawRecord) -> FileProgress:
         tail_hash=fingerprint(record.data),
         state=FileState.IMPORTING,
     )
+
+
+def _compressed(file: CsvObject) -> bool:
+    return file.key.endswith(".gz")
+
+
+class _Counted:
+    """Chunks passed on, counting where they end (the text's size, once read to the end)."""
+
+    def __init__(self, chunks: Iterator[bytes], start: int) -> None:
+        self._chunks = chunks
+        self.end = start
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self.end += len(chunk)
+            yield chunk
 
 
 def _without_line_break(data: bytes) -> bytes:
