@@ -99,7 +99,8 @@ def _clients(module: Any) -> list[Any]:
     clients = [ingest.writer._dynamodb, ingest.sources._dynamodb._made]
     if hasattr(module, "parts"):
         importer = module.parts.queue._import
-        clients += [importer._ledger._dynamodb, module.parts.queue._continuations._sqs._made]
+        clients += [importer._ledger._dynamodb._made, importer._objects._s3._made]
+        clients.append(module.parts.queue._continuations._sqs._made)
     return clients
 
 

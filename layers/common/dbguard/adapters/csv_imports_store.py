@@ -29,7 +29,7 @@ class CsvImportsStore:
 
     @classmethod
     def create(cls, table_name: str) -> CsvImportsStore:
-        return cls(table_name, aws.client("dynamodb"))
+        return cls(table_name, aws.client_on_first_use("dynamodb"))
 
     def progress(self, key: str) -> FileProgress | None:
         item = self._dynamodb.get_item(

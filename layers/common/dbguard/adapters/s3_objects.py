@@ -21,7 +21,7 @@ class S3CsvObjects:
 
     @classmethod
     def create(cls) -> S3CsvObjects:
-        return cls(aws.client("s3"))
+        return cls(aws.client_on_first_use("s3"))  # the audit table's client is the init's one
 
     def current(self, file: CsvObject) -> CsvObject | None:
         try:
