@@ -60,7 +60,9 @@ class SilenceRule:
 class SourceStatus(BaseModel):
     """One source as GET /audit/sources answers it."""
 
-    model_config = ConfigDict(populate_by_name=True, frozen=True)
+    model_config = ConfigDict(
+        populate_by_name=True, frozen=True, defer_build=True
+    )  # built by audit_sources only
 
     source: str = Field(description="the QHB server: the events' serviceName, or the CSV files' folder")
     last_seen: int | None = Field(
@@ -75,7 +77,9 @@ class SourceStatus(BaseModel):
 
 
 class SourcesAnswer(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, frozen=True)
+    model_config = ConfigDict(
+        populate_by_name=True, frozen=True, defer_build=True
+    )  # built by audit_sources only
 
     sources: list[SourceStatus] = Field(description="silent sources first, then by name")
     silence_minutes: int = Field(alias="silenceMinutes", description="SourceSilenceMinutes")
