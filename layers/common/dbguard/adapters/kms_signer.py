@@ -1,0 +1,34 @@
+"""Signing with the stack's KMS asymmetric key (RSA_4096, SIGN_VERIFY): the private key never leaves KMS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dbguard.adapters import aws
+from dbguard.digest.document import SIGNING_ALGORITHM
+
+
+class KmsSigner:
+    """Implements dbguard.digest.ports.Signer."""
+
+    def __init__(self, key_id: str, kms: Any) -> None:
+        self.key_id = key_id
+        self._kms = kms
+
+    @classmethod
+    def create_for(cls, key_id: str) -> KmsSigner:
+        return cls(key_id, aws.client("kms"))
+
+    def sign(self, message_digest: bytes) -> bytes:
+        response = self._kms.sign(
+            KeyId=self.key_id,
+            Message=message_digest,
+            MessageType="DIGEST",
+            SigningAlgorithm=SIGNING_ALGORITHM,
+        )
+        signature: bytes = response["Signature"]
+        return signature
+
+    def key_state(self) -> str:
+        state: str = self._kms.describe_key(KeyId=self.key_id)["KeyMetadata"]["KeyState"]
+        return state
