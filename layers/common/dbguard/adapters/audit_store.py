@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
@@ -23,9 +23,15 @@ class AuditStore:
     """Implements dbguard.audit.ports.EventWriter."""
 
     def __init__(
-        self, table_name: str, dynamodb: Any, retry_after_seconds: int, max_parallel_writes: int = 8
+        self,
+        table_name: str,
+        dynamodb: Any,
+        retry_after_seconds: int,
+        max_parallel_writes: int = 8,
+        clock_ns: Callable[[], int] = time.time_ns,  # the storage time stamped on every item
     ) -> None:
         self._table_name = table_name
+        self._clock_ns = clock_ns
         self._dynamodb = dynamodb
         self._retry_after = retry_after_seconds
         self._pool = ThreadPoolExecutor(max_workers=max_parallel_writes, thread_name_prefix="audit-put")
@@ -41,7 +47,7 @@ class AuditStore:
         the record (ingest, an import): the hourly digests cover items by the hour they were stored
         in (docs/audit-digests.md). Stamped as the write starts, so it lands well within the margin
         the digest run waits after the hour (three attempts of at most 7 s each)."""
-        stamped = {**record, **storage_attributes(record["id"], time.time_ns() // 1_000_000)}
+        stamped = {**record, **storage_attributes(record["id"], self._clock_ns() // 1_000_000)}
         with storage_errors("write", self._retry_after):
             try:
                 self._dynamodb.put_item(

@@ -20,10 +20,13 @@ class KmsSigner:
         return cls(key_id, aws.client("kms"))
 
     def sign(self, message_digest: bytes) -> bytes:
+        """The 32 bytes are signed as a RAW message (KMS hashes them once more): `aws kms verify
+        --message-type RAW` and any RSA library check it alike, and the embedded AWS signs the same way
+        (moto does not implement MessageType DIGEST)."""
         response = self._kms.sign(
             KeyId=self.key_id,
             Message=message_digest,
-            MessageType="DIGEST",
+            MessageType="RAW",
             SigningAlgorithm=SIGNING_ALGORITHM,
         )
         signature: bytes = response["Signature"]

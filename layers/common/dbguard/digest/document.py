@@ -5,9 +5,10 @@
                 "previous": {"hour": ..., "sha256": hex} | null},
      "signature": {"keyId": ..., "algorithm": "RSASSA_PKCS1_V1_5_SHA_256", "value": base64}}
 
-Canonical bytes are JSON with keys sorted and no whitespace. The signature is over the SHA-256 of
-the canonical `digest` member; `previous.sha256` is the SHA-256 of the whole previous document's
-canonical bytes (signature included), so rewriting any earlier digest breaks every later link.
+Canonical bytes are JSON with keys sorted and no whitespace. The signed message is the SHA-256 of
+the canonical `digest` member (32 bytes, MessageType RAW); `previous.sha256` is the SHA-256 of the
+whole previous document's canonical bytes (signature included), so rewriting any earlier digest
+breaks every later link.
 Stored gzip-compressed (mtime 0): the same document always makes the same object. PKCS#1 v1.5
 signatures are deterministic too, so a retried run writes exactly what the first attempt wrote.
 """
@@ -78,7 +79,7 @@ def digest_body(
 
 
 def message_digest(body: dict[str, Any]) -> bytes:
-    """What is signed (KMS MessageType DIGEST)."""
+    """What is signed: these 32 bytes, as a RAW message (so the signature is over their SHA-256)."""
     return hashlib.sha256(canonical_json(body)).digest()
 
 

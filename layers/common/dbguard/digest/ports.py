@@ -30,7 +30,7 @@ class Signer(Protocol):
     key_id: str
 
     def sign(self, message_digest: bytes) -> bytes:
-        """The signature of a SHA-256 digest (RSASSA_PKCS1_V1_5_SHA_256); the private key stays in KMS."""
+        """RSASSA_PKCS1_V1_5_SHA_256 of the 32-byte message; the private key stays in KMS."""
         ...
 
     def key_state(self) -> str:
