@@ -31,7 +31,7 @@ class S3DigestBucket:
 
     @classmethod
     def create_for(cls, bucket: str) -> S3DigestBucket:
-        return cls(bucket, aws.client("s3"))
+        return cls(bucket, aws.client_on_first_use("s3"))  # one client at init, as the baseline
 
     def latest(self) -> tuple[int, bytes] | None:
         recent = object_key(hour_of(time.time_ns() // 1_000_000) - LOOKBACK_HOURS)

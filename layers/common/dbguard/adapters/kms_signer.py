@@ -17,7 +17,7 @@ class KmsSigner:
 
     @classmethod
     def create_for(cls, key_id: str) -> KmsSigner:
-        return cls(key_id, aws.client("kms"))
+        return cls(key_id, aws.client_on_first_use("kms"))
 
     def sign(self, message_digest: bytes) -> bytes:
         """The 32 bytes are signed as a RAW message (KMS hashes them once more): `aws kms verify

@@ -15,7 +15,7 @@ from dbguard.audit.keys import SHARDS
 from dbguard.digest.hours import STORED_HOUR_INDEX, STORED_HOUR_KEY_ATTRIBUTE, index_keys
 
 # A digest run reads up to a million items, 1 MB a page: a slow page must not fail the run
-_PAGES_IN_FLIGHT = 32  # about 32 MB of items waiting to be hashed
+_PAGES_IN_FLIGHT = 16  # about 16 MB of items (300 MB parsed) waiting to be hashed
 _CLIENT_CONFIG = aws.CLIENT_CONFIG.merge(
     Config(read_timeout=30, retries={"mode": "standard", "max_attempts": 8})
 )
