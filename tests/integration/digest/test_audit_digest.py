@@ -236,3 +236,25 @@ def test_verify_refuses_to_run_without_a_trusted_key(world: World, digested: lis
     assert verify_main(["--from", label(HOUR), "--to", label(HOUR), "--export", str(tmp_path)]) == 2
     assert verify_main(["--from", label(HOUR + 1), "--to", label(HOUR), "--bucket", "b", "--table", "t",
                         "--key-id", "k"]) == 2  # fmt: skip
+
+
+def test_the_function_digests_the_last_closed_hour_on_its_schedule(world: World, load_function, capsys):
+    """Its template environment, its composition root, the scheduled event of events/: the chain
+    starts at the last closed hour, and a second run finds nothing more to do."""
+    import time
+
+    event = json.loads((Path(__file__).parents[3] / "events/audit_digest/scheduled.json").read_text())
+    function = load_function("AuditDigestFunction")
+    closed = {label(hour_of(time.time_ns() // 1_000_000 - MARGIN * 1000) - 1)}
+    answer = function.invoke(event)
+    closed.add(label(hour_of(time.time_ns() // 1_000_000 - MARGIN * 1000) - 1))  # the clock may have moved
+    assert len(answer["written"]) == 1
+    assert answer["written"][0] in closed
+    assert function.invoke(event)["written"] == []
+    assert '"DigestKeyUnusable":[0' in capsys.readouterr().out.replace(" ", "").replace("0.0", "0")
+
+
+def test_a_key_scheduled_for_deletion_is_reported_unusable(world: World):
+    assert world.writer().key_unusable() is False
+    boto3.client("kms").schedule_key_deletion(KeyId=world.key_arn, PendingWindowInDays=30)
+    assert world.writer().key_unusable() is True
