@@ -256,5 +256,6 @@ def test_the_function_digests_the_last_closed_hour_on_its_schedule(world: World,
 
 def test_a_key_scheduled_for_deletion_is_reported_unusable(world: World):
     assert world.writer().key_unusable() is False
-    boto3.client("kms").schedule_key_deletion(KeyId=world.key_arn, PendingWindowInDays=30)
+    key_id = world.key_arn.rsplit("/", 1)[1]  # moto looks keys up by id here, not ARN
+    boto3.client("kms").schedule_key_deletion(KeyId=key_id, PendingWindowInDays=30)
     assert world.writer().key_unusable() is True
