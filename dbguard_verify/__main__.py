@@ -11,7 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from dbguard.digest.hours import parse_label
+from dbguard.digest.verify import HourReport, unlisted_items
 from dbguard_verify import keys
 from dbguard_verify.run import ProgressBar, table, verify
 from dbguard_verify.sources import Deployment, Export, Source, export
@@ -31,6 +34,9 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="export: the directory to write")
     parser.add_argument("--json", action="store_true", help="print the JSON report instead of the table")
     parser.add_argument("--report", type=Path, help="also write the JSON report to this file")
+    parser.add_argument(
+        "--scan", action="store_true", help="also scan the whole table for items without a storage hour"
+    )
     parser.add_argument("--no-progress", action="store_true")
     return parser.parse_args(argv)
 
@@ -38,19 +44,28 @@ def arguments(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None, clients: Any = None) -> int:
     options = arguments(sys.argv[1:] if argv is None else argv)
     try:
-        first, last = parse_label(options.first), parse_label(options.last)
-        if last < first:
-            raise ValueError("--to is before --from")
-        hours = range(first, last + 1)
-        if options.command == "export":
-            return _export(options, hours, clients or _Clients())
-        source, trusted = _source_and_key(options, clients)
-    except (ValueError, OSError, LookupError) as error:
+        return _main(options, clients)
+    except (ValueError, OSError, LookupError, BotoCoreError, ClientError) as error:
         print(f"cannot verify: {error}", file=sys.stderr)
         return 2
-    verification = verify(
-        source, hours, keys.verifier(trusted), ProgressBar(enabled=None if not options.no_progress else False)
-    )
+
+
+def _main(options: argparse.Namespace, clients: Any) -> int:
+    first, last = parse_label(options.first), parse_label(options.last)
+    if last < first:
+        raise ValueError("--to is before --from")
+    hours = range(first, last + 1)
+    if options.command == "export":
+        return _export(options, hours, clients or _Clients())
+    source, trusted = _source_and_key(options, clients)
+    progress = ProgressBar(enabled=False if options.no_progress else None)
+    verification = verify(source, hours, keys.verifier(trusted), progress)
+    if options.scan and isinstance(source, Deployment):
+        unindexed = HourReport("no storage hour")
+        unlisted_items(
+            source.unindexed(), unindexed, "no storage hour: in no digest (written around dbguard?)"
+        )
+        verification.hours.append(unindexed)
     report = verification.as_json() | {"events": verification.events, "hours_checked": len(hours)}
     print(json.dumps(report, indent=2) if options.json else table(verification))
     if options.report:

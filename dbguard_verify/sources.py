@@ -35,6 +35,8 @@ class Deployment:
         self._s3 = s3
         self._bucket = bucket
         self._hours = StoredHourReader(table, dynamodb)
+        self._dynamodb = dynamodb
+        self._table = table
         self._listed: dict[str, dict[int, list[tuple[Any, str]]]] = {}
 
     def versions(self, hour: int) -> list[bytes]:
@@ -61,6 +63,14 @@ class Deployment:
 
     def items(self, hour: int) -> Iterator[dict[str, Any]]:
         return self._hours.items(hour)
+
+    def unindexed(self) -> Iterator[dict[str, Any]]:
+        """Every item of the table without a storage hour (a full Scan): written around dbguard's
+        writer, or before the digests began. No digest covers them."""
+        for page in self._dynamodb.get_paginator("scan").paginate(
+            TableName=self._table, FilterExpression="attribute_not_exists(gsiStoredHour)"
+        ):
+            yield from page["Items"]
 
 
 class Export:

@@ -259,3 +259,15 @@ def test_a_key_scheduled_for_deletion_is_reported_unusable(world: World):
     key_id = world.key_arn.rsplit("/", 1)[1]  # moto looks keys up by id here, not ARN
     boto3.client("kms").schedule_key_deletion(KeyId=key_id, PendingWindowInDays=30)
     assert world.writer().key_unusable() is True
+
+
+def test_a_scan_reports_items_written_without_a_storage_hour(world: World, digested: list[str]):
+    world.dynamodb.put_item(TableName=world.table, Item={"id": {"S": "e" * 32}, "raw": {"S": "{}"}})
+    assert world.findings() == []  # in no hour's index: only a scan sees it
+    assert world.findings(HOUR, HOUR, "--scan") == [("inserted", "e" * 32)]
+
+
+def test_a_bucket_that_cannot_be_read_is_a_refusal_not_a_crash(world: World, digested: list[str]):
+    status = verify_main(["--from", label(HOUR), "--to", label(HOUR), "--bucket", "no-such-bucket",
+                          "--table", world.table, "--key-id", world.key_arn, "--no-progress"])  # fmt: skip
+    assert status == 2

@@ -126,14 +126,14 @@ def compare_events(digest: Digest, items: Iterable[Mapping[str, Any]], report: H
         report.findings.append(Finding("deleted", report.hour, event_id, "in the digest, not in the table"))
 
 
-def unlisted_items(items: Iterable[Mapping[str, Any]], report: HourReport) -> None:
-    """An hour without a trustworthy digest: every item stored in it is unproven (reported inserted)."""
+def unlisted_items(
+    items: Iterable[Mapping[str, Any]], report: HourReport, why: str = "no trustworthy digest for the hour"
+) -> None:
+    """Items no trustworthy digest covers (an hour without one, or items with no storage hour at
+    all): each is unproven, reported inserted."""
     for item in items:
-        event_id = _id_of(item)
         report.stored += 1
-        report.findings.append(
-            Finding("inserted", report.hour, event_id, "no trustworthy digest for the hour")
-        )
+        report.findings.append(Finding("inserted", report.hour, _id_of(item), why))
 
 
 def _id_of(item: Mapping[str, Any]) -> str:
