@@ -55,12 +55,10 @@ GOALS = [
     # issue 24: one invocation (Timeout 900 s, MemorySize 3008 MB) digests an hour of a million events
     ("digest of 1,000,000 events <= 2 x reading them", "digest_million_ratio", 2.0, 1.5),
     ("digest of 1,000,000 events, peak memory <= 3,008 MB", "digest_million_peak_mb", 3008.0, None),
-    (
-        "verify 20,000 events against the embedded AWS <= 1 s (>= 20,000/s)",
-        "verify_seconds_per_20000",
-        1.0,
-        None,
-    ),
+    # against the embedded AWS, reading is the bound (moto serialises ~400 items/s): the ratio says
+    # what verification adds; its own work must keep up with 20,000 events/s (docs/audit-digests.md)
+    ("verify against the embedded AWS <= 1.5 x reading the events", "verify_ratio", 1.5, 1.2),
+    ("verification's own work: 20,000 events <= 1 s", "verify_own_seconds_per_20000", 1.0, 0.5),
 ]
 
 

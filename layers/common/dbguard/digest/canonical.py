@@ -24,12 +24,18 @@ from typing import Any
 FORM = "dbguard-item-v1"
 EXCLUDED = frozenset({"expiresAt"})
 _SETS = {"SS", "NS", "BS"}
+_PLAIN = frozenset({"S", "N", "BOOL", "NULL"})
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical_item(item: Mapping[str, Any]) -> bytes:
     """`item`: DynamoDB's wire form (a low-level client's answer), or this form read back from an export."""
-    kept = {name: _normal(value) for name, value in item.items() if name not in EXCLUDED}
-    return json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    kept = {
+        name: value if _PLAIN.issuperset(value) else _normal(value)  # most are S or N: as they are
+        for name, value in item.items()
+        if name not in EXCLUDED
+    }
+    return _ENCODER.encode(kept).encode()
 
 
 def event_hash(item: Mapping[str, Any]) -> bytes:
