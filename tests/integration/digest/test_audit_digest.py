@@ -131,7 +131,7 @@ def test_a_removed_digest_is_reported(world: World, digested: list[str]):
     """Object Lock refuses to delete the locked version (compliance mode: nobody may); a digest that
     is nevertheless absent (a bucket without it) is reported."""
     [version] = world.s3.list_object_versions(Bucket=world.bucket)["Versions"]
-    with pytest.raises(ClientError, match="Forbidden|AccessDenied"):  # the bucket policy
+    with pytest.raises(ClientError, match=r"Forbidden|AccessDenied"):  # the bucket policy
         world.s3.delete_object(Bucket=world.bucket, Key=version["Key"], VersionId=version["VersionId"])
     world.s3.delete_bucket_policy(Bucket=world.bucket)  # as an administrator may
     with pytest.raises(ClientError, match="AccessDenied"):  # Object Lock still refuses
