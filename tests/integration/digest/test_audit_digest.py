@@ -140,11 +140,11 @@ def test_a_removed_digest_is_reported(world: World, digested: list[str]):
     empty.create_bucket(
         Bucket="empty-digests", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
     )
-    status = verify_main(
-        ["--from", label(HOUR), "--to", label(HOUR), "--bucket", "empty-digests", "--table", world.table,
-         "--key-id", world.key_arn, "--no-progress"]
-    )  # fmt: skip
+    world.bucket = "empty-digests"
+    status, report = world.verify()
+    kinds = sorted((finding["kind"], finding["event_id"]) for finding in report["findings"])
     assert status == 1
+    assert kinds == [("digest-missing", None), *sorted(("inserted", event_id) for event_id in digested)]
 
 
 def test_an_altered_digest_and_a_second_version_are_reported(world: World, digested: list[str]):
