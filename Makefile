@@ -87,8 +87,9 @@ cmdb-event: venv ## put a CMDB change on the running local stack's bus: make cmd
 	$(BIN)/python scripts/send_cmdb_event.py $(FILE)
 
 .PHONY: audit-query
-audit-query: venv ## a SigV4-signed search of the local stack's audit events: make audit-query Q='userLogin=etl'
-	$(BIN)/python scripts/audit_query.py '$(Q)'
+audit-query: venv ## a SigV4-signed search of the local stack's audit events: make audit-query Q='name=DROP TABLE' (ALL=1: every page; ID=<event id>; ACCEPT=text/csv)
+	@# Q reaches the script through the environment: any quote or space in it stays as written
+	$(BIN)/python scripts/audit_query.py
 
 .PHONY: status
 status: venv ## rotation status of every database on the running local stack, most urgent first (JSON=1; LIMIT=n; STATUS_URL for a deployment)

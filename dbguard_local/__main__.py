@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import textwrap
 import threading
 
+from dbguard_local import endpoints
 from dbguard_local.stack import LocalStack, StackConfig
 
 
@@ -96,12 +98,13 @@ def main() -> int:
         stack.start()
     except OSError as error:
         stack.stop()
-        print(
-            f"dbguard local stack could not start: {error} (is another `make run` using the port?)",
-            file=sys.stderr,
-        )
+        print(f"dbguard local stack could not start: {error.strerror or error}", file=sys.stderr)
         return 1
+    written = endpoints.write(stack.endpoints())
     print(banner(stack), flush=True)
+    print(
+        f"\n  Helpers (make audit-query, rotate, status, ...) find this stack through {written}", flush=True
+    )
     print("READY", flush=True)  # tests and scripts wait for this line
     signal.signal(signal.SIGUSR1, lambda *_: _restart_functions(stack))
     # Python runs signal handlers in the main thread only. A signal the kernel hands to one of the
@@ -111,6 +114,7 @@ def main() -> int:
     while not stopping.wait(0.5):
         pass
     print("\nstopping dbguard local stack ...", flush=True)
+    endpoints.remove(os.getpid())
     stack.stop()
     if stack.storage_faults is not None:  # DBGUARD_FAULT_*: what the run met
         print(json.dumps({"type": "storage-faults", **stack.storage_faults.counts.as_dict()}), flush=True)
