@@ -292,9 +292,8 @@ def run(options: Options, show_progress: bool = True) -> dict[str, Any]:
         problems.append(f"the run without faults {settle}")
     elif rotated_without_faults != options.databases:
         others = [f"{r.name} {r.status.value} ({r.error})" for r in unsettled]
-        problems.append(
-            f"the run without faults rotated {rotated_without_faults} of {options.databases}: {'; '.join(others)}"
-        )
+        rotated = f"the run without faults rotated {rotated_without_faults} of {options.databases}"
+        problems.append(f"{rotated}: {'; '.join(others)}")
     return {
         "options": options.__dict__,
         "rounds": dict(rounds),

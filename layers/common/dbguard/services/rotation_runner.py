@@ -142,7 +142,8 @@ class RotationRunner:
 
 def _refusal(done: set[Future[RotationResult]]) -> str | None:
     """Why JumpServer refused dbguard itself, if one of these rotations says it did."""
-    refused = [future.result() for future in done if future.result().service_refused]
+    results = [future.result() for future in done if future.exception() is None]  # a crash shows at the end
+    refused = [result for result in results if result.service_refused]
     return (refused[0].error or "JumpServer refused dbguard") if refused else None
 
 
