@@ -91,6 +91,14 @@ audit-query: venv ## a SigV4-signed search of the local stack's audit events: ma
 	@# Q reaches the script through the environment: any quote or space in it stays as written
 	$(BIN)/python scripts/audit_query.py
 
+.PHONY: secret
+secret: venv ## a secret of the running local stack (no AWS CLI): the ingest token, or DATABASE=billing-qhb-01 [STAGE=AWSPREVIOUS]
+	@$(BIN)/python scripts/local_secret.py
+
+.PHONY: direct-announcements
+direct-announcements: venv ## the direct connections the running local stack announced (read from its local queue; no AWS CLI)
+	@$(BIN)/python scripts/direct_announcements.py
+
 .PHONY: status
 status: venv ## rotation status of every database on the running local stack, most urgent first (JSON=1; LIMIT=n; STATUS_URL for a deployment)
 	$(BIN)/python scripts/rotation_status.py $(if $(filter 1,$(JSON)),--json)

@@ -42,17 +42,17 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
   Read them back (IAM: SigV4-signed with the local credentials; docs/audit-query.md):
     make audit-query Q='from=2026-07-01T00:00:00Z&limit=10'
 
-  Embedded AWS (moto) for the aws CLI or boto3:
+  Embedded AWS (moto) for boto3 or the AWS CLI v2 (none of the commands here needs them):
     export AWS_ENDPOINT_URL={stack.aws_endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \\
            AWS_DEFAULT_REGION={stack.config.region}
-    aws dynamodb scan --table-name {stack.template.physical_ids["AuditEventsTable"]}
+    (audit events table: {stack.template.physical_ids["AuditEventsTable"]})
 
   A direct connection - from outside JumpServerProxyCidrs ({proxy_cidrs}) - is stored with
   direct=true and announced on the default EventBridge bus; locally a rule sends the announcements
   to a queue (docs/audit-ingest.md shows the SNS/email rule for an account):
     curl -si -X POST '{ingest_url}' \\
          -H 'Content-Type: application/json' -d @events/samples/qhb-direct-connection-event.json
-    aws sqs receive-message --queue-url {stack.announcements_queue_url} --query 'Messages[].Body'
+    make direct-announcements        (the local queue {stack.announcements_queue_url})
     make audit-query Q='direct=true&from=2026-07-01T00:00:00Z'
 
   JumpServer: {jumpserver}
@@ -60,7 +60,7 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
 
   Register a database from the CMDB (then see the asset in JumpServer and its secret):
     make cmdb-event FILE=events/samples/cmdb-upsert.json
-    aws secretsmanager get-secret-value --secret-id dbguard/db/billing-qhb-01
+    make secret DATABASE=billing-qhb-01
   Rotate its token now ({schedule}); FORCE=1 because it was rotated within
   ConsumerCacheSeconds, when applications may still cache the token two rotations back:
     make rotate DATABASES=billing-qhb-01 FORCE=1

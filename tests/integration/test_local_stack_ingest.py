@@ -116,7 +116,7 @@ def test_events_are_queried_back_with_sigv4_only(running_stack):
 
 def test_a_direct_connection_is_announced_where_the_banner_says(running_stack):
     """`make run` flags the sample direct connection and routes its announcement to a local queue."""
-    queue_url = running_stack.banner_value(r"receive-message --queue-url (\S+) ")
+    queue_url = running_stack.banner_value(r"make direct-announcements +\(the local queue (\S+)\)")
     answer = post(running_stack.ingest_url, body_of(direct_connection_event(Datetime=1_785_333_000_000)))
     assert answer.status_code == 201
     proxied = post(running_stack.ingest_url, body_of(connection_event(Datetime=1_785_333_000_001)))
