@@ -122,7 +122,7 @@ contract-real: venv ## the JumpServer contract tests against your server (JUMPSE
 	scripts/contract-real
 
 .PHONY: bench
-bench: venv ## performance ratios against baselines measured in the same run
+bench: venv ## performance ratios against baselines measured in the same run (minutes: it says how long, and where it is)
 	$(BIN)/python -m bench
 
 # The long reliability runs (docs/reliability.md); short versions run in `make pytest`.

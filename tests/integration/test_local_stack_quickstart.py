@@ -80,6 +80,8 @@ def test_every_quick_start_command_works_as_written(stack):
     assert previous["secret"]["token_id"] == first["secret"]["token_id"]  # the rotation moved it back
     status = outputs[next(c for c in outputs if c.startswith("make status"))][0]
     assert re.search(r"^billing-qhb-01\s+ok\s", status, re.M), status
+    assert '"service":"audit_authorizer"' not in stack.output_after_banner()  # (it counts nothing)
+    assert "No application metrics to publish" not in stack.output_after_banner()
 
 
 def _until_it_succeeds(stack, command: str):
