@@ -215,3 +215,16 @@ def test_audit_query_encodes_follows_the_cursor_and_fetches_by_id(stack):
     missing = helper(stack, "audit_query.py", "", ID="0" * 32)
     assert missing.returncode == 1
     assert lines(missing.stderr) == ["HTTP 404; next cursor: none (last page)"]
+
+
+def test_the_simulator_alone_names_a_taken_port_and_its_variable():
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "jumpserver_sim"], cwd=REPO_ROOT,
+            env={**os.environ, "JMS_SIM_PORT": str(port)}, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert lines(done.stderr) == [
+        f"port {port} is in use - move the simulator: JMS_SIM_PORT=<port> make jumpserver-sim"
+    ]
