@@ -31,6 +31,7 @@ class RunningStack:
     state_dir: str  # DBGUARD_LOCAL_DIR: where it writes endpoints.json for the helpers
     output: list[str] = field(default_factory=list)
     ready_at: int = 0  # index of the READY line in output
+    drained: threading.Event = field(default_factory=threading.Event)  # its output read to the end
 
     def helper(self, *command: str, timeout: float = 60, **environment: str) -> subprocess.CompletedProcess:
         """A helper (`make rotate ...` or `python scripts/...`) as a user runs it beside this stack:
@@ -120,6 +121,7 @@ def start_stack(**environment: str) -> RunningStack:
             if line.strip() == "READY":
                 stack.ready_at = len(stack.output) - 1
                 ready.set()
+        stack.drained.set()
 
     threading.Thread(target=pump, daemon=True).start()
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
