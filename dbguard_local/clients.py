@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import boto3
@@ -36,8 +37,9 @@ def signed_get(path: str, url: str | None = None, accept: str = "application/jso
     deployment's stack output, signed with your own AWS credentials - or else to `path` (its query
     already URL-encoded) on the running local stack's API, signed with the local credentials."""
     if url:
-        credentials = boto3.Session().get_credentials()
-        region = boto3.Session().region_name or REGION
+        session = boto3.Session()
+        credentials = session.get_credentials()
+        region = os.environ.get("AWS_REGION") or session.region_name or REGION
     else:
         running = endpoints.read()
         url, region = f"{running.api_url}{path}", running.region
