@@ -104,6 +104,7 @@ def register_all(world: World, options: Options) -> None:
         arn = credentials_secret_arn(f"cmdb/{name}")
         changes.append(cmdb_change("upsert", 1, id=f"cmdb-{name}", name=name, credentialsSecretArn=arn))
     cmdb_sync = world.load("CmdbSyncFunction")
+    world.load("TokenRotationFunction")  # registration's RotateSecret runs testSecret on it, as on AWS
     for start in range(0, len(changes), 10):
         bodies = [json.dumps(eventbridge_event(change)) for change in changes[start : start + 10]]
         for _ in range(3):  # bounded: a registration that fails here is retried like SQS would

@@ -369,7 +369,8 @@ def test_threads_sharing_a_transport_send_at_most_its_bound_at_once(
     make_jumpserver_sim, credentials_secret, bound, caplog
 ):
     sim = make_jumpserver_sim("v4", throttle_rate=None)
-    sim.faults(latency_seconds=0.05)  # long enough for every thread to be waiting on the answer
+    # long enough for every thread to be waiting on the answer, even on a busy machine (0.05 s was not)
+    sim.faults(latency_seconds=0.4)
     client, arn = credentials_secret
     transport = Transport(
         sim.url, CredentialsSource(client, arn, 300), org_id="00000000-0000-0000-0000-000000000002",
