@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "common"))
@@ -66,16 +67,43 @@ def main(names: list[str]) -> None:
     unknown = set(names) - set(BENCHMARKS)
     if unknown:
         sys.exit(f"no benchmark {', '.join(sorted(unknown))}; there are {', '.join(BENCHMARKS)}")
+    chosen = names or list(BENCHMARKS)
     print("dbguard benchmarks: ratios against baselines measured in this same run (lower is better)")
+    print(_expected_duration(chosen), flush=True)
     results: dict[str, float | str] = {}
-    for name in names or BENCHMARKS:
+    seconds: dict[str, float] = {}
+    started = time.monotonic()
+    for number, name in enumerate(chosen, 1):
+        print(f"\n[{number}/{len(chosen)}] {name} ...", flush=True)
+        began = time.monotonic()
         results |= BENCHMARKS[name].run()
+        seconds[name] = round(time.monotonic() - began, 1)
+        print(f"[{number}/{len(chosen)}] {name} done in {_minutes(seconds[name])}", flush=True)
     goals = [_goal(goal, key, limit, aim, results.get(key)) for goal, key, limit, aim in GOALS]
     _print_table(goals)
-    document = {"results": results, "goals": goals}
+    print(f"\nall in {_minutes(time.monotonic() - started)}")
+    document = {"results": results, "goals": goals, "seconds": seconds}
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(document, indent=2) + "\n")
     print(f"\n{json.dumps(document)}\n(also in {RESULTS})")
+
+
+def _expected_duration(names: list[str]) -> str:
+    """How long the last run on this machine took for these (its `seconds`): machines differ too much
+    for a figure from elsewhere to mean anything."""
+    try:
+        last = json.loads(RESULTS.read_text()).get("seconds", {})
+    except (OSError, ValueError):
+        last = {}
+    progress = "each says when it starts and how long it took, the cold start also each round"
+    if not all(name in last for name in names):
+        return f"{len(names)} benchmark(s), minutes each; this first run records their durations ({progress})"
+    expected = sum(last[name] for name in names)
+    return f"{len(names)} benchmark(s), about {_minutes(expected)} as the last run here took ({progress})"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {int(seconds % 60)} s" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 def _goal(goal: str, key: str, limit: float, aim: float | None, value) -> dict:

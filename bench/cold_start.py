@@ -65,6 +65,10 @@ def _measured(layer: Path) -> dict[str, float]:
     }
     samples: dict[str, list[float]] = {name: [] for name in [*codes, "baseline"]}
     for run in range(RUNS):
+        print(
+            f"  cold start: round {run + 1} of {RUNS} ({len(codes)} functions and their baselines)",
+            flush=True,
+        )
         for name, (code, environment) in codes.items():
             pair = [(name, code, environment), ("baseline", BASELINE, aws)]
             ordered = pair if run % 2 else pair[::-1]  # which of the two goes first alternates

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import textwrap
 import threading
 import time
 
+from dbguard_local import endpoints
 from dbguard_local.stack import LocalStack, StackConfig
 
 
@@ -41,17 +43,17 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
   Read them back (IAM: SigV4-signed with the local credentials; docs/audit-query.md):
     make audit-query Q='from=2026-07-01T00:00:00Z&limit=10'
 
-  Embedded AWS (moto) for the aws CLI or boto3:
+  Embedded AWS (moto) for boto3 or the AWS CLI v2 (none of the commands here needs them):
     export AWS_ENDPOINT_URL={stack.aws_endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \\
            AWS_DEFAULT_REGION={stack.config.region}
-    aws dynamodb scan --table-name {stack.template.physical_ids["AuditEventsTable"]}
+    (audit events table: {stack.template.physical_ids["AuditEventsTable"]})
 
   A direct connection - from outside JumpServerProxyCidrs ({proxy_cidrs}) - is stored with
   direct=true and announced on the default EventBridge bus; locally a rule sends the announcements
   to a queue (docs/audit-ingest.md shows the SNS/email rule for an account):
     curl -si -X POST '{ingest_url}' \\
          -H 'Content-Type: application/json' -d @events/samples/qhb-direct-connection-event.json
-    aws sqs receive-message --queue-url {stack.announcements_queue_url} --query 'Messages[].Body'
+    make direct-announcements        (the local queue {stack.announcements_queue_url})
     make audit-query Q='direct=true&from=2026-07-01T00:00:00Z'
 
   Tamper-evident audit trail (docs/audit-digests.md): audit_digest signs each closed storage hour's
@@ -65,7 +67,7 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
 
   Register a database from the CMDB (then see the asset in JumpServer and its secret):
     make cmdb-event FILE=events/samples/cmdb-upsert.json
-    aws secretsmanager get-secret-value --secret-id dbguard/db/billing-qhb-01
+    make secret DATABASE=billing-qhb-01
   Rotate its token now ({schedule}); FORCE=1 because it was rotated within
   ConsumerCacheSeconds, when applications may still cache the token two rotations back:
     make rotate DATABASES=billing-qhb-01 FORCE=1
@@ -112,12 +114,13 @@ def main() -> int:
         stack.start()
     except OSError as error:
         stack.stop()
-        print(
-            f"dbguard local stack could not start: {error} (is another `make run` using the port?)",
-            file=sys.stderr,
-        )
+        print(f"dbguard local stack could not start: {error.strerror or error}", file=sys.stderr)
         return 1
+    written = endpoints.write(stack.endpoints())
     print(banner(stack), flush=True)
+    print(
+        f"\n  Helpers (make audit-query, rotate, status, ...) find this stack through {written}", flush=True
+    )
     print("READY", flush=True)  # tests and scripts wait for this line
     signal.signal(signal.SIGUSR1, lambda *_: _restart_functions(stack))
     # Python runs signal handlers in the main thread only. A signal the kernel hands to one of the
@@ -127,6 +130,7 @@ def main() -> int:
     while not stopping.wait(0.5):
         pass
     print("\nstopping dbguard local stack ...", flush=True)
+    endpoints.remove(os.getpid())
     stack.stop()
     if stack.storage_faults is not None:  # DBGUARD_FAULT_*: what the run met
         print(json.dumps({"type": "storage-faults", **stack.storage_faults.counts.as_dict()}), flush=True)

@@ -21,7 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "common"))
 
-from dbguard_local.clients import LOCAL_CREDENTIALS, REGION, local_client
+from dbguard_local import cli, endpoints
+from dbguard_local.clients import LOCAL_CREDENTIALS, local_client
 
 STACK = "dbguard-local"
 TABLE = f"{STACK}-AuditEventsTable"
@@ -31,11 +32,11 @@ SAMPLE = Path(__file__).resolve().parents[1] / "events" / "samples" / "qhb-conne
 
 
 def local_names() -> list[str]:
-    os.environ.update(LOCAL_CREDENTIALS)
-    os.environ.setdefault(
-        "AWS_ENDPOINT_URL", f"http://127.0.0.1:{os.environ.get('DBGUARD_AWS_PORT', '4566')}"
+    """The verifier's boto3 clients pointed at the running stack (.dbguard-local/endpoints.json)."""
+    running = endpoints.read()
+    os.environ.update(
+        {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": running.aws, "AWS_DEFAULT_REGION": running.region}
     )
-    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
     key = local_client("kms").describe_key(KeyId=KEY_ALIAS)["KeyMetadata"]["Arn"]
     return ["--bucket", BUCKET, "--table", TABLE, "--key-id", key]
 
@@ -140,4 +141,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run(lambda: main(sys.argv[1:]))

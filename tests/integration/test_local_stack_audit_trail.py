@@ -2,13 +2,11 @@
 back, `make verify-audit` clean, one stored event changed, verify names it (exit 1)."""
 
 import subprocess
-import sys
 import time
 
 import pytest
 
 from tests.integration.conftest import start_stack
-from tests.scripts import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -24,15 +22,7 @@ def stack():
 
 
 def audit_trail(stack, *arguments: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "DBGUARD_AWS_PORT": stack.aws_endpoint.rsplit(":", 1)[1],
-        "DBGUARD_LAMBDA_PORT": stack.lambda_endpoint.rsplit(":", 1)[1],
-        "PATH": "/usr/bin:/bin",
-    }
-    return subprocess.run(
-        [sys.executable, "scripts/audit_trail.py", *arguments],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    return stack.helper("python", "scripts/audit_trail.py", *arguments, timeout=120)
 
 
 def test_a_changed_event_is_caught_by_verify(stack):
