@@ -99,7 +99,9 @@ def tamper(action: str, hour_text: str | None) -> int:
     if not items:
         print(f"no event stored in {label(hour)}: make audit-demo first")
         return 1
-    item = items[0]
+    items.sort(key=lambda item: item["id"]["S"])
+    # each action its own event, so a change and a deletion of the demo's hour both show
+    item = items[{"change": 0, "delete": -1}.get(action, len(items) // 2)]
     event_id = item["id"]["S"]
     if action == "change":
         dynamodb.update_item(TableName=TABLE, Key={"id": item["id"]}, UpdateExpression="SET userLogin = :u",

@@ -36,6 +36,9 @@ def test_a_changed_event_is_caught_by_verify(stack):
     assert clean.returncode == 0, clean.stdout + clean.stderr
     tampered = audit_trail(stack, "tamper", "change")
     event_id = tampered.stdout.split("event ", 1)[1].split()[0]
+    deleted = audit_trail(stack, "tamper", "delete").stdout.split("event ", 1)[1].split()[0]
     caught = audit_trail(stack, "verify", hour, hour)
     assert caught.returncode == 1
     assert f"CHANGED {hour} {event_id}" in caught.stdout
+    assert f"DELETED {hour} {deleted}" in caught.stdout
+    assert f"{hour}  ok      5          4       1        1        0" in caught.stdout  # as the README shows
