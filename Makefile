@@ -114,6 +114,26 @@ token-status: venv ## where a token stands on the local stack: make token-status
 	@test -n "$(DATABASE)" -a -n "$(TOKEN_ID)" || { echo "usage: make token-status DATABASE=billing-qhb-01 TOKEN_ID=<connection token id>" >&2; exit 2; }
 	@$(BIN)/python scripts/token_status.py $(DATABASE) $(TOKEN_ID)
 
+# The tamper-evident audit trail (docs/audit-digests.md): against the running local stack, or a
+# deployment with STACK=<stack name> and your AWS credentials (verify-audit, export-audit).
+.PHONY: verify-audit export-audit audit-demo audit-digest audit-tamper
+verify-audit: venv ## check the signed hourly digests FROM..TO (UTC hours, e.g. 2026-12-07T01) against the audit table (STACK=, ARGS='--json')
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make verify-audit FROM=2026-12-07T00 TO=2026-12-07T23 [STACK=name]" >&2; exit 2; }
+	$(BIN)/python scripts/audit_trail.py verify $(FROM) $(TO) $(ARGS)
+
+export-audit: venv ## digests and events FROM..TO as JSON Lines into OUT, for offline verification (STACK=)
+	@test -n "$(FROM)" -a -n "$(TO)" -a -n "$(OUT)" || { echo "usage: make export-audit FROM=... TO=... OUT=dir" >&2; exit 2; }
+	$(BIN)/python scripts/audit_trail.py export $(FROM) $(TO) --out $(OUT)
+
+audit-demo: venv ## local stack: store sample events as if an hour ago and digest that hour
+	$(BIN)/python scripts/audit_trail.py demo
+
+audit-digest: venv ## local stack: run audit_digest now
+	$(BIN)/python scripts/audit_trail.py digest
+
+audit-tamper: venv ## local stack: tamper with one stored event (ACTION=change|delete|insert|copy, HOUR=; default: the last hour)
+	$(BIN)/python scripts/audit_trail.py tamper $(or $(ACTION),change) $(HOUR)
+
 .PHONY: jumpserver-sim
 jumpserver-sim: venv ## a JumpServer simulator on 127.0.0.1 (JMS_SIM_PORT, JMS_SIM_VERSION v3|v4, JMS_SIM_TOKEN)
 	$(BIN)/python -m jumpserver_sim

@@ -35,6 +35,7 @@ FUNCTIONS = {
     "cmdb_sync": "CmdbSyncFunction",
     "token_rotation": "TokenRotationFunction",
     "rotation_status": "RotationStatusFunction",
+    "audit_digest": "AuditDigestFunction",
 }
 BASELINE = "import boto3; boto3.client('dynamodb')"
 # Powertools' Tracer reads this; the template sets it from EnableTracing, the benchmark must not.

@@ -8,6 +8,7 @@ import signal
 import sys
 import textwrap
 import threading
+import time
 
 from dbguard_local import endpoints
 from dbguard_local.stack import LocalStack, StackConfig
@@ -55,6 +56,12 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
     make direct-announcements        (the local queue {stack.announcements_queue_url})
     make audit-query Q='direct=true&from=2026-07-01T00:00:00Z'
 
+  Tamper-evident audit trail (docs/audit-digests.md): audit_digest signs each closed storage hour's
+  digest ({_digest_schedule(stack)}), locked in {stack.template.physical_ids["DigestBucket"]}:
+    make audit-demo                               # sample events stored an hour back, that hour digested
+    make verify-audit FROM={_previous_hour()} TO={_previous_hour()}   # clean: exit 0
+    make audit-tamper ACTION=change               # or delete, insert, copy: then verify names the event
+
   JumpServer: {jumpserver}
 {_settings_check(stack)}
 
@@ -73,6 +80,15 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
 
   Stop with Ctrl-C.
 """.rstrip()
+
+
+def _digest_schedule(stack: LocalStack) -> str:
+    scheduler = stack.schedulers.get("AuditDigestFunction")
+    return f"every {scheduler.interval_seconds:g} s" if scheduler else "no schedule"
+
+
+def _previous_hour() -> str:
+    return time.strftime("%Y-%m-%dT%H", time.gmtime(time.time() - 3600))
 
 
 def _settings_check(stack: LocalStack) -> str:

@@ -45,6 +45,8 @@ V3_HIDDEN_PLATFORMS = {"PostgreSQL": 20}  # a stock v3.10 install's id of the pl
 # Direct-connection detection on, with the address of events/samples/qhb-connection-event.json as
 # the proxy's (DBGUARD_PARAMETERS may set other CIDRs)
 LOCAL_PROXY_CIDRS = {"JumpServerProxyCidrs": "10.1.2.50/32,2001:db8:1:2::/64"}
+# An hour's digest a minute after the hour rather than five (make audit-demo; docs/audit-digests.md)
+LOCAL_DIGEST_MARGIN = {"DigestMarginSeconds": "60"}
 
 
 class PortInUse(OSError):
@@ -110,7 +112,7 @@ class LocalStack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.jumpserver = self._jumpserver()
-        parameters = {**LOCAL_PROXY_CIDRS, **self._parameters()}
+        parameters = {**LOCAL_PROXY_CIDRS, **LOCAL_DIGEST_MARGIN, **self._parameters()}
         self.template = Template(load_template(), parameters=parameters, region=config.region)
         self.workers: dict[str, FunctionPool] = {}
         self._contexts = ExitStack()  # what stop() closes: the embedded AWS's rotations

@@ -191,6 +191,7 @@ def samples() -> dict[str, Any]:
         **status_samples(),
         **cmdb_samples(),
         **rotation_samples(),
+        "audit_digest/scheduled.json": scheduled_event(),  # digests every closed hour not yet digested
     }
 
 

@@ -33,6 +33,7 @@ def test_events_posted_over_http_are_stored_exactly_once(running_stack):
         "byDatabase",
         "byNode",
         "byDirect",
+        "byStoredHour",
     }  # created from template.yaml's own definition
     ids = {first.json()["id"], batch.json()["results"][0]["id"]}
     dynamodb = running_stack.aws_client("dynamodb")

@@ -64,6 +64,7 @@ TOKEN_ROTATION = {
     "secretsmanager-testSecret.json": "Secrets Manager step",
     "secretsmanager-finishSecret.json": "Secrets Manager step",
 }
+AUDIT_DIGEST = {"scheduled.json": "digests every closed storage hour not yet digested"}
 
 
 def load(relative):
@@ -90,6 +91,7 @@ def test_every_replayable_sample_has_an_expected_outcome():
             "rotation_status": ROTATION_STATUS,
             "cmdb_sync": CMDB_SYNC,
             "token_rotation": TOKEN_ROTATION,
+            "audit_digest": AUDIT_DIGEST,
         }.items()
         for name in names
     }
@@ -123,6 +125,12 @@ def test_authorizer_samples(stack, load_function, name, outcome):
 def test_rotation_status_samples(load_function, name, status):
     answer = load_function("RotationStatusFunction").invoke(load(f"rotation_status/{name}"))
     assert answer["statusCode"] == status
+
+
+@pytest.mark.parametrize("name", AUDIT_DIGEST)
+def test_audit_digest_samples(load_function, name):
+    answer = load_function("AuditDigestFunction").invoke(load(f"audit_digest/{name}"))
+    assert len(answer["written"]) == 1  # the first run starts the chain at the last closed hour
 
 
 @pytest.mark.parametrize(("name", "status"), AUDIT_QUERY.items())
