@@ -84,11 +84,21 @@ run: venv ## the whole bundle on 127.0.0.1: embedded AWS (moto), API gateway, fu
 .PHONY: cmdb-event
 cmdb-event: venv ## put a CMDB change on the running local stack's bus: make cmdb-event FILE=events/samples/cmdb-upsert.json
 	@test -n "$(FILE)" || { echo "usage: make cmdb-event FILE=events/samples/cmdb-upsert.json" >&2; exit 2; }
-	$(BIN)/python scripts/send_cmdb_event.py $(FILE)
+	@$(BIN)/python scripts/send_cmdb_event.py $(FILE)
 
 .PHONY: audit-query
-audit-query: venv ## a SigV4-signed search of the local stack's audit events: make audit-query Q='userLogin=etl'
-	$(BIN)/python scripts/audit_query.py '$(Q)'
+audit-query: venv ## a SigV4-signed search of the local stack's audit events: make audit-query Q='name=DROP TABLE' (ALL=1: every page; ID=<event id>; ACCEPT=text/csv)
+	@# Q reaches the script through the environment: any quote or space in it stays as written.
+	@# The helpers' recipes are not echoed: their stdout is the answer (make audit-query > events.csv).
+	@$(BIN)/python scripts/audit_query.py
+
+.PHONY: secret
+secret: venv ## a secret of the running local stack (no AWS CLI): the ingest token, or DATABASE=billing-qhb-01 [STAGE=AWSPREVIOUS]
+	@$(BIN)/python scripts/local_secret.py
+
+.PHONY: direct-announcements
+direct-announcements: venv ## the direct connections the running local stack announced (read from its local queue; no AWS CLI)
+	@$(BIN)/python scripts/direct_announcements.py
 
 .PHONY: csv-upload csv-status sources
 csv-upload: venv ## put a qhb_audit CSV file in the local stack's bucket: make csv-upload FILE=events/samples/qhb-audit-day.csv SOURCE=qhb-billing-01 (NAME=key's file name)
@@ -103,17 +113,37 @@ sources: venv ## every audit source, last seen, events in 24 h, silent or not (J
 
 .PHONY: status
 status: venv ## rotation status of every database on the running local stack, most urgent first (JSON=1; LIMIT=n; STATUS_URL for a deployment)
-	$(BIN)/python scripts/rotation_status.py $(if $(filter 1,$(JSON)),--json)
+	@$(BIN)/python scripts/rotation_status.py $(if $(filter 1,$(JSON)),--json)
 
 .PHONY: rotate
 rotate: venv ## rotate now on the running local stack: make rotate DATABASES='billing-qhb-01' (or all; FORCE=1 within ConsumerCacheSeconds)
 	@test -n "$(DATABASES)" || { echo "usage: make rotate DATABASES='billing-qhb-01' (or all)" >&2; exit 2; }
-	$(BIN)/python scripts/rotate.py $(DATABASES)
+	@$(BIN)/python scripts/rotate.py $(DATABASES)
 
 .PHONY: token-status
 token-status: venv ## where a token stands on the local stack: make token-status DATABASE=billing-qhb-01 TOKEN_ID=<id> (exit 0: revoked)
 	@test -n "$(DATABASE)" -a -n "$(TOKEN_ID)" || { echo "usage: make token-status DATABASE=billing-qhb-01 TOKEN_ID=<connection token id>" >&2; exit 2; }
-	$(BIN)/python scripts/token_status.py $(DATABASE) $(TOKEN_ID)
+	@$(BIN)/python scripts/token_status.py $(DATABASE) $(TOKEN_ID)
+
+# The tamper-evident audit trail (docs/audit-digests.md): against the running local stack, or a
+# deployment with STACK=<stack name> and your AWS credentials (verify-audit, export-audit).
+.PHONY: verify-audit export-audit audit-demo audit-digest audit-tamper
+verify-audit: venv ## check the signed hourly digests FROM..TO (UTC hours, e.g. 2026-12-07T01) against the audit table (STACK=, ARGS='--json')
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make verify-audit FROM=2026-12-07T00 TO=2026-12-07T23 [STACK=name]" >&2; exit 2; }
+	$(BIN)/python scripts/audit_trail.py verify $(FROM) $(TO) $(ARGS)
+
+export-audit: venv ## digests and events FROM..TO as JSON Lines into OUT, for offline verification (STACK=)
+	@test -n "$(FROM)" -a -n "$(TO)" -a -n "$(OUT)" || { echo "usage: make export-audit FROM=... TO=... OUT=dir" >&2; exit 2; }
+	$(BIN)/python scripts/audit_trail.py export $(FROM) $(TO) --out $(OUT)
+
+audit-demo: venv ## local stack: store sample events as if an hour ago and digest that hour
+	$(BIN)/python scripts/audit_trail.py demo
+
+audit-digest: venv ## local stack: run audit_digest now
+	$(BIN)/python scripts/audit_trail.py digest
+
+audit-tamper: venv ## local stack: tamper with one stored event (ACTION=change|delete|insert|copy, HOUR=; default: the last hour)
+	$(BIN)/python scripts/audit_trail.py tamper $(or $(ACTION),change) $(HOUR)
 
 .PHONY: jumpserver-sim
 jumpserver-sim: venv ## a JumpServer simulator on 127.0.0.1 (JMS_SIM_PORT, JMS_SIM_VERSION v3|v4, JMS_SIM_TOKEN)
@@ -124,7 +154,7 @@ contract-real: venv ## the JumpServer contract tests against your server (JUMPSE
 	scripts/contract-real
 
 .PHONY: bench
-bench: venv ## performance ratios against baselines measured in the same run
+bench: venv ## performance ratios against baselines measured in the same run (minutes: it says how long, and where it is)
 	$(BIN)/python -m bench
 
 # The long reliability runs (docs/reliability.md); short versions run in `make pytest`.

@@ -37,6 +37,7 @@ FUNCTIONS = {
     "rotation_status": "RotationStatusFunction",
     "audit_csv_import": "AuditCsvImportFunction",
     "audit_sources": "AuditSourcesFunction",
+    "audit_digest": "AuditDigestFunction",
 }
 BASELINE = "import boto3; boto3.client('dynamodb')"
 # Powertools' Tracer reads this; the template sets it from EnableTracing, the benchmark must not.
@@ -66,6 +67,10 @@ def _measured(layer: Path) -> dict[str, float]:
     }
     samples: dict[str, list[float]] = {name: [] for name in [*codes, "baseline"]}
     for run in range(RUNS):
+        print(
+            f"  cold start: round {run + 1} of {RUNS} ({len(codes)} functions and their baselines)",
+            flush=True,
+        )
         for name, (code, environment) in codes.items():
             pair = [(name, code, environment), ("baseline", BASELINE, aws)]
             ordered = pair if run % 2 else pair[::-1]  # which of the two goes first alternates

@@ -51,6 +51,28 @@ MANAGED_LABEL = "dbguard"
 BINDING_TAG = "dbguard:cmdb-ids"
 
 
+# --help's line for each option (chaos/report.py refuses an option without one)
+OPTION_HELP = {
+    "changes": "CMDB changes in all, invalid ones included",
+    "instances": "databases they concern (0: changes / 8)",
+    "invalid_share": "share of changes invalid by themselves (they must end in the DLQ)",
+    "reuse_share": "share of creations and renames taking a name another database had",
+    "redeliver_share": "share of changes delivered twice",
+    "shuffle_window": "how many places a change may move from the CMDB's order",
+    "fail_rate": "share of JumpServer requests answered 502 before they are applied",
+    "throttle_rate": "share of JumpServer requests answered 429",
+    "hang_rate": "share of JumpServer requests that hang past the client's timeout",
+    "fail_after_commit_rate": "share of JumpServer requests applied, then answered 502",
+    "hang_seconds": "how long a hanging request hangs",
+    "jumpserver_timeout": "cmdb_sync's JumpServer client timeout, seconds",
+    "max_receives": "receives before a change goes to the DLQ (CmdbMaxReceiveCount)",
+    "backoff_factor": "scale of the client's back-off sleeps (1: as deployed)",
+    "version": "JumpServer simulator version, v3 or v4",
+    "max_seconds": "give up after this many seconds",
+    "seed": "seed of every random draw (the same seed, the same run)",
+}
+
+
 @dataclass(frozen=True)
 class Options:
     changes: int = 500
@@ -555,7 +577,7 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     return command_line(
-        "python -m chaos.cmdb", __doc__.split("\n")[0], Options(),
+        "python -m chaos.cmdb", __doc__.split("\n\n")[0], Options(), OPTION_HELP,
         lambda options, progress: run(options, show_progress=progress),
         lambda options, result: f"chaos-cmdb: {result['changes']} CMDB changes under JumpServer faults",
         _rows, argv,

@@ -46,6 +46,24 @@ USERS = ("app_billing", "etl", "dba_ivanov", "report_ro", "backup")
 SERVICES = ("qhb-billing-01", "qhb-billing-02", "qhb-crm-01")
 
 
+# --help's line for each option (chaos/report.py refuses an option without one)
+OPTION_HELP = {
+    "events": "distinct events posted in all",
+    "clients": "client threads posting at once",
+    "batch_share": "share of requests that are arrays of events",
+    "batch_max": "most events in an array (at least 2)",
+    "resend_share": "share of acknowledged requests sent again, as if the answer was lost",
+    "throttle_rate": "share of DynamoDB PutItem calls throttled before the write",
+    "after_write_rate": "share of DynamoDB PutItem calls applied, then answered 500",
+    "restarts": "times every function's environment is killed during the run",
+    "max_attempts": "attempts per request, as qhb_audit.rest_max_attempts",
+    "interval_ms": "milliseconds between attempts, as qhb_audit.rest_attempts_interval_ms",
+    "request_timeout": "seconds a client waits for an answer",
+    "max_seconds": "give up after this many seconds",
+    "seed": "seed of every random draw (the same seed, the same run)",
+}
+
+
 @dataclass(frozen=True)
 class Options:
     events: int = 20_000
@@ -335,7 +353,7 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     return command_line(
-        "python -m chaos.loadtest", __doc__.split("\n")[0], Options(),
+        "python -m chaos.loadtest", __doc__.split("\n\n")[0], Options(), OPTION_HELP,
         lambda options, progress: run(options, show_progress=progress),
         lambda options, result: f"loadtest: {options.events} events through the local stack",
         _rows, argv,

@@ -8,7 +8,7 @@ import math
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -88,19 +88,24 @@ def command_line(
     prog: str,
     description: str,
     defaults: Any,
+    described: Mapping[str, str],
     run: Callable[[Any, bool], dict[str, Any]],
     title: Callable[[Any, dict[str, Any]], str],
     rows: Callable[[dict[str, Any]], Sequence[tuple[str, Any]]],
     argv: list[str] | None = None,
     check: Callable[[Any], str | None] = lambda options: None,
 ) -> int:
-    """A runner's command line: one --flag per field of its options dataclass, --json and
-    --no-progress; prints the table and JSON; exit 0 only when the run passed."""
+    """A runner's command line: one --flag per field of its options dataclass, described by
+    `described` (every one must be), --json and --no-progress; prints the table and JSON; exit 0
+    only when the run passed."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     for name, value in defaults.__dict__.items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+        parser.add_argument(
+            f"--{name.replace('_', '-')}", type=type(value), default=value,
+            help=f"{described[name]} (default: %(default)s)",
+        )  # fmt: skip
     parser.add_argument("--json", help="also write the figures to this file")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true", help="print only the result, no progress lines")
     args = vars(parser.parse_args(argv))
     json_path, quiet = args.pop("json"), args.pop("no_progress")
     options = type(defaults)(**args)

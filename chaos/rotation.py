@@ -48,6 +48,26 @@ from dbguard_testkit.samples import cmdb_change, credentials_secret_arn, eventbr
 STAGES = ("AWSCURRENT", "AWSPREVIOUS")
 
 
+# --help's line for each option (chaos/report.py refuses an option without one)
+OPTION_HELP = {
+    "databases": "databases registered, then rotated",
+    "rounds": "forced rotations of every database under faults",
+    "concurrency": "JumpServer requests at once (twice as many databases in progress)",
+    "fail_rate": "share of JumpServer requests answered 502 before they are applied",
+    "throttle_rate": "share of JumpServer requests answered 429",
+    "hang_rate": "share of JumpServer requests that hang past the client's timeout",
+    "fail_after_commit_rate": "share of JumpServer requests applied, then answered 502",
+    "aws_throttle_rate": "share of registry and Secrets Manager HTTP attempts throttled",
+    "call_fault_rate": "share of the rotator's calls that fail before or after running, or kill the run",
+    "hang_seconds": "how long a hanging request hangs",
+    "jumpserver_timeout": "token_rotation's JumpServer client timeout, seconds",
+    "backoff_factor": "scale of the client's back-off sleeps (1: as deployed)",
+    "version": "JumpServer simulator version, v3 or v4",
+    "max_seconds": "give up after this many seconds",
+    "seed": "seed of every random draw (the same seed, the same run)",
+}
+
+
 @dataclass(frozen=True)
 class Options:
     databases: int = 200
@@ -84,6 +104,7 @@ def register_all(world: World, options: Options) -> None:
         arn = credentials_secret_arn(f"cmdb/{name}")
         changes.append(cmdb_change("upsert", 1, id=f"cmdb-{name}", name=name, credentialsSecretArn=arn))
     cmdb_sync = world.load("CmdbSyncFunction")
+    world.load("TokenRotationFunction")  # registration's RotateSecret runs testSecret on it, as on AWS
     for start in range(0, len(changes), 10):
         bodies = [json.dumps(eventbridge_event(change)) for change in changes[start : start + 10]]
         for _ in range(3):  # bounded: a registration that fails here is retried like SQS would
@@ -341,7 +362,7 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     return command_line(
-        "python -m chaos.rotation", __doc__.split("\n")[0], Options(),
+        "python -m chaos.rotation", __doc__.split("\n\n")[0], Options(), OPTION_HELP,
         lambda options, progress: run(options, show_progress=progress),
         lambda options, result: f"chaos-rotation: {options.databases} databases under JumpServer, AWS faults",
         _rows, argv,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import textwrap
 import threading
+import time
 
+from dbguard_local import endpoints
 from dbguard_local.stack import LocalStack, StackConfig
 
 
@@ -40,17 +43,17 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
   Read them back (IAM: SigV4-signed with the local credentials; docs/audit-query.md):
     make audit-query Q='from=2026-07-01T00:00:00Z&limit=10'
 
-  Embedded AWS (moto) for the aws CLI or boto3:
+  Embedded AWS (moto) for boto3 or the AWS CLI v2 (none of the commands here needs them):
     export AWS_ENDPOINT_URL={stack.aws_endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \\
            AWS_DEFAULT_REGION={stack.config.region}
-    aws dynamodb scan --table-name {stack.template.physical_ids["AuditEventsTable"]}
+    (audit events table: {stack.template.physical_ids["AuditEventsTable"]})
 
   A direct connection - from outside JumpServerProxyCidrs ({proxy_cidrs}) - is stored with
   direct=true and announced on the default EventBridge bus; locally a rule sends the announcements
   to a queue (docs/audit-ingest.md shows the SNS/email rule for an account):
     curl -si -X POST '{ingest_url}' \\
          -H 'Content-Type: application/json' -d @events/samples/qhb-direct-connection-event.json
-    aws sqs receive-message --queue-url {stack.announcements_queue_url} --query 'Messages[].Body'
+    make direct-announcements        (the local queue {stack.announcements_queue_url})
     make audit-query Q='direct=true&from=2026-07-01T00:00:00Z'
 
   qhb_audit CSV files (qhb_audit.csv_file) shipped to S3 - {_csv_bucket(stack)}:
@@ -60,12 +63,18 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
   Every source's last-seen time, silent or not (SigV4-signed; checked every {_check_interval(stack)}):
     make sources
 
+  Tamper-evident audit trail (docs/audit-digests.md): audit_digest signs each closed storage hour's
+  digest ({_digest_schedule(stack)}), locked in {stack.template.physical_ids["DigestBucket"]}:
+    make audit-demo                               # sample events stored an hour back, that hour digested
+    make verify-audit FROM={_previous_hour()} TO={_previous_hour()}   # clean: exit 0
+    make audit-tamper ACTION=change               # or delete, insert, copy: then verify names the event
+
   JumpServer: {jumpserver}
 {_settings_check(stack)}
 
   Register a database from the CMDB (then see the asset in JumpServer and its secret):
     make cmdb-event FILE=events/samples/cmdb-upsert.json
-    aws secretsmanager get-secret-value --secret-id dbguard/db/billing-qhb-01
+    make secret DATABASE=billing-qhb-01
   Rotate its token now ({schedule}); FORCE=1 because it was rotated within
   ConsumerCacheSeconds, when applications may still cache the token two rotations back:
     make rotate DATABASES=billing-qhb-01 FORCE=1
@@ -88,6 +97,15 @@ def _csv_bucket(stack: LocalStack) -> str:
 def _check_interval(stack: LocalStack) -> str:
     scheduler = stack.schedulers.get("AuditSourcesFunction")
     return f"{scheduler.interval_seconds:g} s" if scheduler else "never"
+
+
+def _digest_schedule(stack: LocalStack) -> str:
+    scheduler = stack.schedulers.get("AuditDigestFunction")
+    return f"every {scheduler.interval_seconds:g} s" if scheduler else "no schedule"
+
+
+def _previous_hour() -> str:
+    return time.strftime("%Y-%m-%dT%H", time.gmtime(time.time() - 3600))
 
 
 def _settings_check(stack: LocalStack) -> str:
@@ -113,12 +131,13 @@ def main() -> int:
         stack.start()
     except OSError as error:
         stack.stop()
-        print(
-            f"dbguard local stack could not start: {error} (is another `make run` using the port?)",
-            file=sys.stderr,
-        )
+        print(f"dbguard local stack could not start: {error.strerror or error}", file=sys.stderr)
         return 1
+    written = endpoints.write(stack.endpoints())
     print(banner(stack), flush=True)
+    print(
+        f"\n  Helpers (make audit-query, rotate, status, ...) find this stack through {written}", flush=True
+    )
     print("READY", flush=True)  # tests and scripts wait for this line
     signal.signal(signal.SIGUSR1, lambda *_: _restart_functions(stack))
     # Python runs signal handlers in the main thread only. A signal the kernel hands to one of the
@@ -128,6 +147,7 @@ def main() -> int:
     while not stopping.wait(0.5):
         pass
     print("\nstopping dbguard local stack ...", flush=True)
+    endpoints.remove(os.getpid())
     stack.stop()
     if stack.storage_faults is not None:  # DBGUARD_FAULT_*: what the run met
         print(json.dumps({"type": "storage-faults", **stack.storage_faults.counts.as_dict()}), flush=True)

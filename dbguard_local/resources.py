@@ -23,6 +23,7 @@ def deploy(template: Template, session: boto3.Session | None = None) -> None:
     """Everything a local run needs from the template: names for functions and APIs, data resources."""
     register_functions(template)
     register_apis(template)
+    _register_roles(template)  # key policies name them
     create_data_resources(template, session)
     _register_cloud_only_resources(template)
 
@@ -42,6 +43,13 @@ def _register_cloud_only_resources(template: Template) -> None:
             template.record(
                 logical_id, name, Arn=f"arn:aws:local:{template.region}:{template.account_id}:{name}"
             )
+
+
+def _register_roles(template: Template) -> None:
+    for logical_id, resource in template.resources.items():
+        if resource["Type"] == "AWS::IAM::Role":
+            name = physical_name(template, logical_id)
+            template.record(logical_id, name, Arn=f"arn:aws:iam::{template.account_id}:role/{name}")
 
 
 def create_data_resources(template: Template, session: boto3.Session | None = None) -> None:
@@ -162,14 +170,54 @@ def _create_rule(
     template.record(logical_id, f"{bus}|{name}", Arn=arn)
 
 
+def _create_key(
+    template: Template, logical_id: str, properties: dict[str, Any], session: boto3.Session
+) -> None:
+    """Signing keys only (the digests' key, which make run uses): the encryption keys protect log groups
+    and topics, which are not modelled locally."""
+    if properties.get("KeyUsage") != "SIGN_VERIFY":
+        return
+    metadata = session.client("kms").create_key(
+        Description=properties.get("Description", ""),
+        KeySpec=properties["KeySpec"],
+        KeyUsage="SIGN_VERIFY",
+        Policy=json.dumps(properties["KeyPolicy"]),
+    )["KeyMetadata"]
+    template.record(logical_id, metadata["KeyId"], Arn=metadata["Arn"], KeyId=metadata["KeyId"])
+
+
+def _create_alias(
+    template: Template, logical_id: str, properties: dict[str, Any], session: boto3.Session
+) -> None:
+    session.client("kms").create_alias(
+        AliasName=properties["AliasName"], TargetKeyId=properties["TargetKeyId"]
+    )
+    template.record(logical_id, properties["AliasName"])
+
+
 def _create_bucket(
     template: Template, logical_id: str, properties: dict[str, Any], session: boto3.Session
 ) -> None:
-    """The bucket, its versioning and encryption, and its notifications to SQS: moto sends an S3
-    event notification to the queue for every object created under the filter, as S3 does."""
+    """As the template asks: Object Lock and its default retention (moto keeps locked versions),
+    versioning, default encryption, and notifications to SQS (moto sends an S3 event notification to
+    the queue for every object created under the filter, as S3 does)."""
     s3 = session.client("s3")
     name = properties.get("BucketName") or physical_name(template, logical_id).lower()
-    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": template.region})
+    s3.create_bucket(
+        Bucket=name,
+        CreateBucketConfiguration={"LocationConstraint": template.region},
+        ObjectLockEnabledForBucket=bool(properties.get("ObjectLockEnabled")),
+    )
+    lock = properties.get("ObjectLockConfiguration")
+    if lock:
+        retention = lock["Rule"]["DefaultRetention"]
+        s3.put_object_lock_configuration(
+            Bucket=name,
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": retention["Mode"], "Days": int(retention["Days"])}},
+            },
+        )
     if properties.get("VersioningConfiguration", {}).get("Status") == "Enabled":
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     encryption = properties.get("BucketEncryption")
@@ -200,11 +248,28 @@ def _queue_notification(configuration: dict[str, Any]) -> dict[str, Any]:
     return notification
 
 
+def _create_bucket_policy(
+    template: Template, logical_id: str, properties: dict[str, Any], session: boto3.Session
+) -> None:
+    """moto evaluates a bucket policy's Deny without its Condition (every PutObject would be refused):
+    the statements with a condition are left out locally; the deployed bucket has them all."""
+    document = properties["PolicyDocument"]
+    statements = [statement for statement in document["Statement"] if "Condition" not in statement]
+    if statements:
+        session.client("s3").put_bucket_policy(
+            Bucket=properties["Bucket"], Policy=json.dumps({**document, "Statement": statements})
+        )
+    template.record(logical_id, properties["Bucket"])
+
+
 _CREATORS: dict[str, Callable[[Template, str, dict[str, Any], boto3.Session], None]] = {
     "AWS::DynamoDB::Table": _create_table,
     "AWS::SecretsManager::Secret": _create_secret,
     "AWS::SQS::Queue": _create_queue,
     "AWS::Events::EventBus": _create_event_bus,
     "AWS::Events::Rule": _create_rule,
+    "AWS::KMS::Key": _create_key,
+    "AWS::KMS::Alias": _create_alias,
     "AWS::S3::Bucket": _create_bucket,
+    "AWS::S3::BucketPolicy": _create_bucket_policy,
 }

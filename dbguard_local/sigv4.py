@@ -2,7 +2,8 @@
 signed with the local stack's credentials (AWS_ACCESS_KEY_ID=testing, as the banner shows).
 
 Locally "IAM" means "signed by the local credentials": there are no IAM policies to evaluate, but
-an unsigned, wrongly signed or differently keyed request is refused exactly as API Gateway does.
+an unsigned, wrongly signed or differently keyed request, or one whose signature is scoped to
+another region or service, is refused exactly as API Gateway does.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ _AUTHORIZATION = re.compile(
 )
 
 
+SERVICE = "execute-api"
+
+
 class SigV4Verifier:
     def __init__(self, access_key: str, secret_key: str, region: str, account_id: str) -> None:
         self._credentials = Credentials(access_key, secret_key)
@@ -36,7 +40,8 @@ class SigV4Verifier:
         match = _AUTHORIZATION.match(lowered.get("authorization", ""))
         if match is None:
             raise GatewayRefusal("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
-        if match["key"] != self._credentials.access_key or match["service"] != "execute-api":
+        self._check_scope(match["region"], match["service"])
+        if match["key"] != self._credentials.access_key:
             raise GatewayRefusal(
                 "INVALID_SIGNATURE", 403, "The security token included in the request is invalid."
             )
@@ -47,7 +52,7 @@ class SigV4Verifier:
             url = f"http://{lowered.get('host', '')}{url}"
         request = AWSRequest(method=method, url=url, data=body, headers={n: lowered[n] for n in signed})
         request.context["timestamp"] = lowered["x-amz-date"]
-        signer = SigV4Auth(self._credentials, "execute-api", match["region"])
+        signer = SigV4Auth(self._credentials, SERVICE, self._region)
         expected = signer.signature(
             signer.string_to_sign(request, signer.canonical_request(request)), request
         )
@@ -57,10 +62,25 @@ class SigV4Verifier:
                 403,
                 "The request signature we calculated does not match the signature you provided.",
             )
+        return self._identity(match["key"])
+
+    def _check_scope(self, region: str, service: str) -> None:
+        """API Gateway accepts only a signature scoped to its own region and to execute-api: one
+        signed for another (a CLI's default region, `s3`) is refused even if its key is right."""
+        if region != self._region:
+            raise GatewayRefusal(
+                "INVALID_SIGNATURE", 403, f"Credential should be scoped to a valid region, not '{region}'. "
+            )
+        if service != SERVICE:
+            raise GatewayRefusal(
+                "INVALID_SIGNATURE", 403, f"Credential should be scoped to correct service: '{SERVICE}'. "
+            )
+
+    def _identity(self, key: str) -> dict[str, Any]:
         return {
-            "accessKey": match["key"],
+            "accessKey": key,
             "accountId": self._account_id,
-            "caller": match["key"],
-            "user": match["key"],
+            "caller": key,
+            "user": key,
             "userArn": f"arn:aws:iam::{self._account_id}:user/local",
         }

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import secrets
+import socket
 import sys
 import threading
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import boto3
@@ -24,6 +26,7 @@ from dbguard_local.announcements import route_announcements_to_queue
 from dbguard_local.atomic import OneRequestAtATime
 from dbguard_local.cfn import Template, load_template
 from dbguard_local.clients import LOCAL_CREDENTIALS
+from dbguard_local.endpoints import Endpoints
 from dbguard_local.event_sources import Scheduler, SqsPoller, print_json
 from dbguard_local.faults import StorageFaultConfig, StorageFaultInjector
 from dbguard_local.functions import function_of_arn, function_specs
@@ -35,12 +38,26 @@ from dbguard_local.worker import FunctionPool, lambda_environment
 from jumpserver_sim import Simulator
 
 HOST = "127.0.0.1"
+Server = TypeVar("Server")
 DEMO_CREDENTIALS_SECRET_NAME = "cmdb/billing-qhb-01"  # noqa: S105 - a name, not a secret
 DEMO_CMDB_ID = "cmdb-4711"  # events/samples/cmdb-upsert.json
 V3_HIDDEN_PLATFORMS = {"PostgreSQL": 20}  # a stock v3.10 install's id of the platform its API hides
 # Direct-connection detection on, with the address of events/samples/qhb-connection-event.json as
 # the proxy's (DBGUARD_PARAMETERS may set other CIDRs)
 LOCAL_PROXY_CIDRS = {"JumpServerProxyCidrs": "10.1.2.50/32,2001:db8:1:2::/64"}
+# An hour's digest a minute after the hour rather than five (make audit-demo; docs/audit-digests.md)
+LOCAL_DIGEST_MARGIN = {"DigestMarginSeconds": "60"}
+
+
+class PortInUse(OSError):
+    """A port the stack must listen on is taken; the message names it and the variable that moves it."""
+
+    def __init__(self, port: int, variable: str, what: str) -> None:
+        super().__init__(
+            errno.EADDRINUSE,
+            f"port {port} ({what}) is in use - is another `make run` running? Stop it, or move this "
+            f"one: {variable}=<port> make run ({variable}=0: any free port)",
+        )
 
 
 @dataclass(frozen=True)
@@ -95,7 +112,7 @@ class LocalStack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.jumpserver = self._jumpserver()
-        parameters = {**LOCAL_PROXY_CIDRS, **self._parameters()}
+        parameters = {**LOCAL_PROXY_CIDRS, **LOCAL_DIGEST_MARGIN, **self._parameters()}
         self.template = Template(load_template(), parameters=parameters, region=config.region)
         self.workers: dict[str, FunctionPool] = {}
         self._contexts = ExitStack()  # what stop() closes: the embedded AWS's rotations
@@ -144,15 +161,10 @@ class LocalStack:
         faults = StorageFaultConfig.from_env()
         if faults.enabled:  # opt-in, for load and chaos runs only
             moto_app = self.storage_faults = StorageFaultInjector(moto_app, faults)
-        moto = make_server(
-            HOST,
-            self.config.aws_port,
-            moto_app,
-            threaded=True,
-            request_handler=MotoRequestHandler,
-        )
+        moto = _listen(self.config.aws_port, "DBGUARD_AWS_PORT", "the embedded AWS, moto",
+                       lambda port: _moto_server(moto_app, port))  # fmt: skip
         self._serve(moto)
-        self.aws_endpoint = f"http://{HOST}:{moto.server_port}"
+        self.aws_endpoint = f"http://{HOST}:{moto.server_address[1]}"
         aws = {
             **LOCAL_CREDENTIALS,
             "AWS_ENDPOINT_URL": self.aws_endpoint,
@@ -174,11 +186,13 @@ class LocalStack:
             self.workers[logical_id] = pool
         self._contexts.enter_context(rotations(self._rotation_function))
         api = RestApi(self.template, "AuditApi", self.invoke)
-        gateway = GatewayServer((HOST, self.config.gateway_port), api, _print_access_log)
+        gateway = _listen(self.config.gateway_port, "DBGUARD_GATEWAY_PORT", "the API gateway",
+                          lambda port: GatewayServer((HOST, port), api, _print_access_log))  # fmt: skip
         self._serve(gateway)
         self.api_url = f"http://{HOST}:{gateway.server_port}/{api.stage}"
         names = {worker.spec.name: logical_id for logical_id, worker in self.workers.items()}
-        lambda_api = LambdaApiServer((HOST, self.config.lambda_port), names, self.invoke)
+        lambda_api = _listen(self.config.lambda_port, "DBGUARD_LAMBDA_PORT", "the Lambda Invoke API",
+                             lambda port: LambdaApiServer((HOST, port), names, self.invoke))  # fmt: skip
         self._serve(lambda_api)
         self.lambda_endpoint = f"http://{HOST}:{lambda_api.server_port}"
         self._start_event_sources()
@@ -267,8 +281,23 @@ class LocalStack:
         if self.jumpserver is not None:
             self.jumpserver.stop()
 
+    def endpoints(self) -> Endpoints:
+        """Where this stack listens, for the helper scripts (dbguard_local/endpoints.py)."""
+        return Endpoints(
+            api_url=self.api_url,
+            aws=self.aws_endpoint,
+            lambda_api=self.lambda_endpoint,
+            region=self.config.region,
+            announcements_queue_url=self.announcements_queue_url,
+            ingest_token_secret=self._ingest_token_secret(),
+            pid=os.getpid(),
+        )
+
+    def _ingest_token_secret(self) -> str:
+        return self.workers["AuditAuthorizerFunction"].spec.environment["INGEST_TOKEN_SECRET_ARN"]
+
     def ingest_url(self) -> str:
-        secret_arn = self.workers["AuditAuthorizerFunction"].spec.environment["INGEST_TOKEN_SECRET_ARN"]
+        secret_arn = self._ingest_token_secret()
         secret = boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
         tokens = json.loads(secret)["tokens"]
         token = tokens if isinstance(tokens, str) else tokens[0]
@@ -277,6 +306,30 @@ class LocalStack:
     def _serve(self, server: Any) -> None:
         self._servers.append(server)
         threading.Thread(target=server.serve_forever, name=type(server).__name__, daemon=True).start()
+
+
+def _listen(port: int, variable: str, what: str, make: Callable[[int], Server]) -> Server:
+    """`make(port)`, a server's constructor; a port already taken becomes PortInUse."""
+    try:
+        return make(port)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise PortInUse(port, variable, what) from None
+        raise
+
+
+def _moto_server(app: Any, port: int) -> Any:
+    """moto's werkzeug server on a socket bound here: werkzeug, binding itself, would print its own
+    message and exit the whole process when the port is taken."""
+    with socket.create_server((HOST, port)) as listening:
+        return make_server(
+            HOST,
+            listening.getsockname()[1],
+            app,
+            threaded=True,
+            request_handler=MotoRequestHandler,
+            fd=listening.fileno(),
+        )
 
 
 def _print_access_log(record: dict) -> None:

@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import queue
+import signal
 import sys
 import threading
 import traceback
@@ -170,6 +171,9 @@ class FunctionPool:
 def _serve(
     spec: FunctionSpec, environment: dict[str, str], region: str, account_id: str, connection: Connection
 ) -> None:
+    # Ctrl-C in `make run`'s terminal reaches its whole process group; the stack stops its
+    # environments itself, and one interrupted on its own would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.clear()
     os.environ.update(environment)
     sys.path[:0] = [str(spec.code_dir), str(LAYER_DIR)]
@@ -183,7 +187,7 @@ def _serve(
     while True:
         try:
             event = connection.recv()
-        except (EOFError, KeyboardInterrupt):
+        except EOFError:
             return
         if handler is None:
             connection.send(("error", f"Runtime.{init_error[0]}", init_error[1]))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import signal
+import sys
 import threading
 
 from jumpserver_sim import Simulator
@@ -13,11 +15,21 @@ from jumpserver_sim.server import STOCK
 
 
 def main() -> None:
+    port = int(os.environ.get("JMS_SIM_PORT", "8090"))
+    try:
+        serve(port)
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        sys.exit(f"port {port} is in use - move the simulator: JMS_SIM_PORT=<port> make jumpserver-sim")
+
+
+def serve(port: int) -> None:
     token = os.environ.get("JMS_SIM_TOKEN") or secrets.token_hex(20)
     simulator = Simulator(
         version=os.environ.get("JMS_SIM_VERSION", "v4"),
         private_token=token,
-        port=int(os.environ.get("JMS_SIM_PORT", "8090")),
+        port=port,
         connection_token_reusable=_flag("JMS_SIM_CONNECTION_TOKEN_REUSABLE", "false"),
         throttle_rate=os.environ.get("JMS_SIM_THROTTLE_RATES_USER", STOCK),
         xpack_license_is_valid=_flag("JMS_SIM_XPACK_LICENSE_IS_VALID", "false"),

@@ -90,6 +90,7 @@ class DatabaseAssets:
             is_active=values.get("is_active", True),
             comment=str(body.get("comment") or ""),
             created=request.now,
+            updated=request.now,
         )
         self.state.assets[asset.id] = asset
         try:
@@ -115,6 +116,7 @@ class DatabaseAssets:
                 setattr(asset, key, values[key])
         if "nodes" in values:
             asset.node_ids = values["nodes"] or [self.state.root.id]
+        asset.updated = request.now  # a save, even of the same values (auto_now)
         return Response(200, self.state.render_asset(asset))
 
     def delete_asset(self, request: Request, id: str) -> Response:

@@ -107,6 +107,9 @@ class Asset:
     is_active: bool = True
     comment: str = ""
     created: float = 0.0
+    # JumpServer's date_updated is auto_now (apps/common/db/models.py BaseCreateUpdateModel, v3.10.23
+    # and v4.10.16): the time of the last save, never before date_created
+    updated: float = 0.0
 
 
 @dataclass
@@ -271,6 +274,7 @@ class State:
             db_name=asset.db_name,
             is_active=asset.is_active,
             date_created=format_date(asset.created),
+            date_updated=format_date(max(asset.updated, asset.created)),
         )
         body["spec_info"] = {**body.get("spec_info", {}), "db_name": asset.db_name}
         if "accounts_amount" in body:

@@ -19,6 +19,9 @@ from jumpserver_sim.state import TEMPLATES, State
 
 PUBLIC_SETTINGS = "/api/v1/settings/public/"
 CONNECT_METHODS = "/api/v1/terminal/components/connect-methods/"
+# 'time': int(time.time()) at each request: v4.10.16 apps/jumpserver/api/health.py HealthCheckView.get,
+# v3.10.23 apps/jumpserver/api.py
+HEALTH = "/api/health/"
 
 
 class StaticAnswers:
@@ -45,6 +48,8 @@ class StaticAnswers:
                 "XPACK_LICENSE_IS_VALID": self.state.xpack_license_valid,
                 "TERMINAL_MAGNUS_ENABLED": self.state.magnus_enabled,
             }
+        if request.path == HEALTH and isinstance(body, dict):  # the server's clock, not the recording's
+            body = {**body, "time": int(request.now)}
         if request.path == CONNECT_METHODS and isinstance(body, dict):
             body = connect_methods(
                 body,

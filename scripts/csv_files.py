@@ -18,6 +18,7 @@ sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "layers" / "common")]
 
 from dbguard.adapters.dynamodb import from_item  # noqa: E402
 from dbguard_local.cfn import Template, load_template  # noqa: E402
+from dbguard_local.cli import Refused, run  # noqa: E402
 from dbguard_local.clients import local_client  # noqa: E402
 from dbguard_local.resources import physical_name  # noqa: E402
 
@@ -27,8 +28,7 @@ USAGE = "usage: make csv-upload FILE=events/samples/qhb-audit-day.csv SOURCE=qhb
 def upload(path: str, source: str, name: str | None) -> int:
     file = Path(path)
     if not file.is_file():
-        print(f"no such file: {path}", file=sys.stderr)
-        return 2
+        raise Refused(f"no such file: {path}")
     template = Template(load_template())
     bucket = template.resolve(template.resources["AuditCsvBucket"]["Properties"]["BucketName"])
     key = f"{template.parameters['AuditCsvPrefix']}{source}/{name or file.name}"
@@ -65,12 +65,13 @@ def _scan(dynamodb: Any, table: str) -> list[dict[str, Any]]:
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-if __name__ == "__main__":
-    arguments = sys.argv[1:]
+def main(arguments: list[str]) -> int:
     if arguments[:1] == ["status"]:
-        sys.exit(status())
+        return status()
     if len(arguments) < 3 or not arguments[1] or not arguments[2]:
-        sys.exit(USAGE)
-    sys.exit(
-        upload(arguments[1], arguments[2], arguments[3] if len(arguments) > 3 and arguments[3] else None)
-    )
+        raise Refused(USAGE)
+    return upload(arguments[1], arguments[2], arguments[3] if len(arguments) > 3 and arguments[3] else None)
+
+
+if __name__ == "__main__":
+    run(lambda: main(sys.argv[1:]))

@@ -148,6 +148,16 @@ def layout() -> list[Section]:
             ], stat="Maximum"),
             Graph("Silent sources (GET /audit/sources names them)", ours(mc.SILENT_SOURCES), stat="Maximum"),
         ]),
+        Section("Tamper-evident audit trail (audit_digest)", [
+            Graph("Hourly digests written, events covered", [
+                *ours(mc.DIGESTS_WRITTEN, label="digests written"),
+                *ours(mc.DIGEST_EVENTS, label="events covered", yAxis="right"),
+            ], period=3600),
+            Graph("Digests behind, signing key unusable", [
+                *ours(mc.DIGEST_HOURS_BEHIND, label="closed hours left to the next run"),
+                *ours(mc.DIGEST_KEY_UNUSABLE, label="key pending deletion or disabled"),
+            ], stat="Maximum", period=3600),
+        ]),
         Section("CMDB registration (cmdb_sync)", [
             Graph("Changes applied", [
                 *ours(mc.DATABASES_REGISTERED, label="registered"),

@@ -227,6 +227,7 @@ def samples() -> dict[str, Any]:
         **csv_import_samples(),
         **cmdb_samples(),
         **rotation_samples(),
+        "audit_digest/scheduled.json": scheduled_event(),  # digests every closed hour not yet digested
     }
 
 

@@ -30,7 +30,7 @@ from dbguard.audit.limits import MAX_EVENTS_PER_REQUEST, MAX_NESTING_DEPTH  # no
 from dbguard.audit.models import AuditEvent  # noqa: E402
 from dbguard.audit.sources import SourcesAnswer  # noqa: E402
 from dbguard.audit.stored import EventPage, StoredEvent  # noqa: E402
-from dbguard.http_openapi import ERROR_RESPONSES, query_parameters  # noqa: E402
+from dbguard.http_openapi import CSV_HEADERS, ERROR_RESPONSES, INGEST_ERRORS, query_parameters  # noqa: E402
 from dbguard.rotation.status import RotationStatusAnswer, StatusQuery  # noqa: E402
 
 TARGET = REPO_ROOT / "docs" / "openapi.json"
@@ -61,10 +61,12 @@ def audit_api() -> APIGatewayRestResolver:
                   "content": {"application/json": {"model": IngestAnswer | IngestBatchAnswer}}},
             413: ERROR_RESPONSES[400] | {"description": "The body, an event or an event's unknown fields "
                                                         "is too large, or the body holds over 100 events"},
-            422: ERROR_RESPONSES[400] | {"description": "Valid JSON, but not valid qhb_audit events: a "
+            422: ERROR_RESPONSES[400] | {"description": "Valid JSON, but not qhb_audit events: neither "
+                                                        "an event nor an array of them, an empty array, a "
                                                         f"field, nesting deeper than {MAX_NESTING_DEPTH}, a "
                                                         "number DynamoDB cannot hold, a repeated key"},
             **ERROR_RESPONSES,
+            **INGEST_ERRORS,
         },
     )  # fmt: skip
     def post_events() -> Response[Any]: ...
@@ -75,11 +77,12 @@ def audit_api() -> APIGatewayRestResolver:
         description="A time range (default: the last 24 hours) plus any filters; `Accept: text/csv` for CSV.",
         responses={
             200: {
-                "description": "A page of events; follow nextCursor for the next one.",
+                "description": "A page of events; follow nextCursor (CSV: X-Next-Cursor) for the next one.",
                 "content": {
                     "application/json": {"model": EventPage},
                     "text/csv": {"schema": {"type": "string"}},
                 },
+                "headers": CSV_HEADERS,
             },
             **ERROR_RESPONSES,
         },
@@ -107,6 +110,7 @@ def audit_api() -> APIGatewayRestResolver:
             200: {"description": "The databases",
                   "content": {"application/json": {"model": RotationStatusAnswer}}},
             400: ERROR_RESPONSES[400],
+            403: ERROR_RESPONSES[403],
             404: ERROR_RESPONSES[404],
         },
         openapi_extensions={"parameters": query_parameters(StatusQuery)},
@@ -130,6 +134,19 @@ def audit_api() -> APIGatewayRestResolver:
     return app
 
 
+# The stage is part of every URL (template.yaml: AuditApi StageName); the paths below are under it.
+SERVERS = [
+    {
+        "url": "https://{apiId}.execute-api.{region}.amazonaws.com/{stage}",
+        "description": "a deployment (stack outputs IngestUrl, QueryUrl)",
+        "variables": {
+            "apiId": {"default": "abcdef1234", "description": "the REST API's id"},
+            "region": {"default": "eu-central-1"},
+            "stage": {"default": "v1", "description": "the StageName parameter"},
+        },
+    },
+    {"url": "http://127.0.0.1:3000/v1", "description": "make run (its port: .dbguard-local/endpoints.json)"},
+]
 IAM_ROUTES = ("/audit/events", "/audit/events/{id}", "/rotation/databases", "/audit/sources")
 
 
@@ -142,6 +159,7 @@ def openapi() -> dict[str, Any]:
             "the operators' rotation status and audit sources (IAM, docs/rotation.md, docs/operations.md).",
         )
     )
+    document["servers"] = SERVERS
     _describe_ingest_body(document)
     document["components"]["securitySchemes"] = SECURITY_SCHEMES
     document["paths"]["/audit/events"]["post"]["security"] = [{"ingestToken": []}]

@@ -15,6 +15,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dbguard_local.cli import run
 from dbguard_local.clients import signed_get
 
 COLUMNS = (
@@ -75,4 +76,4 @@ def _duration(seconds: int) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    run(lambda: main(sys.argv[1:]))

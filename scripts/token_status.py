@@ -10,6 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dbguard_local.cli import run
 from dbguard_local.clients import local_client
 
 
@@ -27,4 +28,4 @@ def main(database: str, token_id: str) -> int:
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit("usage: make token-status DATABASE=billing-qhb-01 TOKEN_ID=<connection token id>")
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    run(lambda: main(sys.argv[1], sys.argv[2]))

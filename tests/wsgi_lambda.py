@@ -15,8 +15,10 @@ Route = tuple[str, re.Pattern[str], str, Any]  # method, path pattern, resource,
 
 
 class LambdaWsgi:
-    def __init__(self, routes: list[tuple[str, str, Any]]) -> None:
-        """`routes`: (method, resource such as "/audit/events/{id}", loaded function)."""
+    def __init__(self, routes: list[tuple[str, str, Any]], stage: str = "v1") -> None:
+        """`routes`: (method, resource such as "/audit/events/{id}", loaded function); requests come
+        under `/{stage}`, as to API Gateway, and the event's path is without it, as API Gateway's."""
+        self._stage = stage
         self._routes: list[Route] = [
             (
                 method,
@@ -29,6 +31,7 @@ class LambdaWsgi:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/")
+        path = path.removeprefix(f"/{self._stage}")  # the document's servers end in the stage
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else None
         headers = {

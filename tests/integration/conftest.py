@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -19,11 +22,27 @@ from dbguard_local.process import spawn_local_stack
 START_TIMEOUT_SECONDS = 90
 
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
 @dataclass
 class RunningStack:
     process: subprocess.Popen
+    state_dir: str  # DBGUARD_LOCAL_DIR: where it writes endpoints.json for the helpers
     output: list[str] = field(default_factory=list)
     ready_at: int = 0  # index of the READY line in output
+    drained: threading.Event = field(default_factory=threading.Event)  # its output read to the end
+
+    def helper(self, *command: str, timeout: float = 60, **environment: str) -> subprocess.CompletedProcess:
+        """A helper (`make rotate ...` or `python scripts/...`) as a user runs it beside this stack:
+        no AWS or DBGUARD variables but the one naming this stack's endpoints file."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DBGUARD_", "MAKE"))}
+        env.update({"DBGUARD_LOCAL_DIR": self.state_dir, **environment})
+        if command[0] == "python":
+            command = (sys.executable, *command[1:])
+        return subprocess.run(
+            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
 
     def banner_value(self, pattern: str) -> str:
         for line in self.output[: self.ready_at]:
@@ -91,8 +110,9 @@ def _live_in_session(session_id: int) -> list[int]:
 
 
 def start_stack(**environment: str) -> RunningStack:
+    environment.setdefault("DBGUARD_LOCAL_DIR", tempfile.mkdtemp(prefix="dbguard-local-"))
     process = spawn_local_stack(**environment)
-    stack = RunningStack(process)
+    stack = RunningStack(process, environment["DBGUARD_LOCAL_DIR"])
     ready = threading.Event()
 
     def pump() -> None:
@@ -101,6 +121,7 @@ def start_stack(**environment: str) -> RunningStack:
             if line.strip() == "READY":
                 stack.ready_at = len(stack.output) - 1
                 ready.set()
+        stack.drained.set()
 
     threading.Thread(target=pump, daemon=True).start()
     deadline = time.monotonic() + START_TIMEOUT_SECONDS

@@ -2,32 +2,16 @@
 sample day in the stack's bucket, S3 notifies the queue, audit_csv_import stores it, `make
 csv-status` shows the file imported, and `make sources` lists its source."""
 
-import subprocess
-import sys
 import time
 
 import pytest
-
-from tests.scripts import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
 
 def script(stack, *arguments: str) -> str:
-    gateway = stack.banner_value(r"(http://127\.0\.0\.1:\d+)/\w+/audit/events\?token=")
-    done = subprocess.run(
-        [sys.executable, *arguments],
-        cwd=REPO_ROOT,
-        env={
-            "DBGUARD_GATEWAY_PORT": gateway.rsplit(":", 1)[1],
-            "DBGUARD_AWS_PORT": stack.aws_endpoint.rsplit(":", 1)[1],
-            "PATH": "/usr/bin:/bin",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = stack.helper("python", *arguments)
+    assert done.returncode == 0, done.stderr
     return done.stdout
 
 

@@ -33,6 +33,7 @@ def test_events_posted_over_http_are_stored_exactly_once(running_stack):
         "byDatabase",
         "byNode",
         "byDirect",
+        "byStoredHour",
     }  # created from template.yaml's own definition
     ids = {first.json()["id"], batch.json()["results"][0]["id"]}
     dynamodb = running_stack.aws_client("dynamodb")
@@ -70,14 +71,19 @@ def test_the_token_is_printed_once_in_the_banner_and_never_logged(running_stack)
     assert token[:-1] not in after
 
 
-def test_ctrl_c_stops_everything_and_a_second_run_starts_at_once():
+def test_ctrl_c_stops_everything_and_a_second_run_starts_at_once_empty_with_a_new_token():
+    """As the README says: each `make run` starts empty and prints a new token."""
     stack = start_stack()
     session = stack.process.pid
     assert len(processes_in_session(session)) >= 3  # the stack and its function workers
+    assert post(stack.ingest_url, body_of(ddl_event(Datetime=1_785_555_000_000))).status_code == 201
     assert stack.stop() == 0
     assert processes_in_session(session, settle_seconds=5) == []
     again = start_stack()
     try:
+        assert again.ingest_url.split("token=")[1] != stack.ingest_url.split("token=")[1]
+        base = again.ingest_url.split("?")[0]
+        assert signed_get(f"{base}?from=1785554000000&to=1785556000000").json()["events"] == []
         assert post(again.ingest_url, body_of(connection_event())).status_code == 201
     finally:
         again.process.send_signal(signal.SIGTERM)
@@ -111,7 +117,7 @@ def test_events_are_queried_back_with_sigv4_only(running_stack):
 
 def test_a_direct_connection_is_announced_where_the_banner_says(running_stack):
     """`make run` flags the sample direct connection and routes its announcement to a local queue."""
-    queue_url = running_stack.banner_value(r"receive-message --queue-url (\S+) ")
+    queue_url = running_stack.banner_value(r"make direct-announcements +\(the local queue (\S+)\)")
     answer = post(running_stack.ingest_url, body_of(direct_connection_event(Datetime=1_785_333_000_000)))
     assert answer.status_code == 201
     proxied = post(running_stack.ingest_url, body_of(connection_event(Datetime=1_785_333_000_001)))

@@ -2,8 +2,6 @@
 its DB proxy accepts none of the tokens, and `make status` lists the databases most urgent first."""
 
 import json
-import subprocess
-import sys
 import time
 
 import pytest
@@ -12,7 +10,6 @@ from dbguard_testkit.samples import cmdb_change
 from jumpserver_sim import Simulator
 from tests.conftest import JMS_PRIVATE_TOKEN
 from tests.integration.conftest import start_stack
-from tests.scripts import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -28,16 +25,8 @@ def community_stack():
 
 
 def status(stack, *arguments: str) -> str:
-    gateway = stack.banner_value(r"(http://127\.0\.0\.1:\d+)/\w+/audit/events\?token=")
-    done = subprocess.run(
-        [sys.executable, "scripts/rotation_status.py", *arguments],
-        cwd=REPO_ROOT,
-        env={"DBGUARD_GATEWAY_PORT": gateway.rsplit(":", 1)[1], "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = stack.helper("python", "scripts/rotation_status.py", *arguments)
+    assert done.returncode == 0, done.stderr
     return done.stdout
 
 

@@ -162,7 +162,7 @@ def test_a_module_s_layer_is_its_place():
     assert (layer_of("dbguard.http_api"), layer_of("dbguard.rotation.policy")) == ("entry", "domain")
 
 
-TOOLS = ("bench", "chaos", "scripts", "dbguard_local", "dbguard_testkit", "jumpserver_sim")
+TOOLS = ("bench", "chaos", "scripts", "dbguard_local", "dbguard_verify", "dbguard_testkit", "jumpserver_sim")
 
 
 @pytest.mark.parametrize("folder", TOOLS)

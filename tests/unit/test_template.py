@@ -173,12 +173,35 @@ def key_allows(template, key, service, actions):
 def test_every_key_rotates_and_is_administered_through_the_account():
     template = refs_by_logical_id()
     for name, key in of_type("AWS::KMS::Key").items():
-        assert key["Properties"]["EnableKeyRotation"] is True, name
+        # KMS rotates symmetric keys only; a signing key keeps its key pair (verifiers hold its public key)
+        if key["Properties"].get("KeyUsage") != "SIGN_VERIFY":
+            assert key["Properties"]["EnableKeyRotation"] is True, name
         policy = template.resolve(key["Properties"]["KeyPolicy"])
-        roots = [statement["Principal"].get("AWS") for statement in policy["Statement"]]
+        roots = [
+            statement["Principal"].get("AWS")
+            for statement in policy["Statement"]
+            if statement["Effect"] == "Allow"
+        ]
         assert "arn:aws:iam::123456789012:root" in roots, name
         for statement in policy["Statement"]:
-            assert statement["Principal"] not in ("*", {"AWS": "*"}), f"{name} is open to everyone"
+            if statement["Effect"] == "Allow":  # a Deny to everyone but one role narrows, never opens
+                assert statement["Principal"] not in ("*", {"AWS": "*"}), f"{name} is open to everyone"
+
+
+def test_only_audit_digest_may_sign_with_the_digest_key():
+    policy = refs_by_logical_id().resolve(RESOURCES["DigestSigningKey"]["Properties"]["KeyPolicy"])
+    [deny] = [statement for statement in policy["Statement"] if statement["Effect"] == "Deny"]
+    assert deny["Action"] == "kms:Sign"
+    assert deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] == "arn:AuditDigestRole"
+    assert RESOURCES["DigestSigningKey"]["Properties"]["KeySpec"].startswith("RSA_")
+
+
+def test_the_digest_bucket_locks_in_compliance_mode_at_least_as_long_as_the_events_are_kept():
+    bucket = RESOURCES["DigestBucket"]
+    lock = bucket["Properties"]["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+    assert lock["Mode"] == "COMPLIANCE"
+    assert lock["Days"] == {"Fn::If": ["ExpireAuditEvents", {"Ref": "AuditRetentionDays"}, 36500]}
+    assert (bucket["DeletionPolicy"], bucket["Properties"]["ObjectLockEnabled"]) == ("Retain", True)
 
 
 def test_log_groups_are_encrypted_with_the_logs_key_and_kept_with_their_key():

@@ -21,16 +21,38 @@ class ErrorBody(BaseModel):  # what dbguard.http_api.error_response answers
     errors: list[FieldError] = Field(description="one entry per problem found; may be empty")
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    answer = {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+    return answer | ({"headers": headers} if headers else {})
 
 
-# The error answers every route can give.
-ERROR_RESPONSES: dict[int, dict[str, Any]] = {
-    400: _error("Bad input: the request is malformed or a filter is invalid"),
-    404: _error("No such route or object"),
-    503: _error("Storage is busy or unavailable; retry after Retry-After seconds"),
+RETRY_AFTER = {
+    "Retry-After": {"description": "seconds to wait before trying again", "schema": {"type": "integer"}}
 }
+
+# The error answers every route can give (API Gateway answers 403 itself, in the same body).
+ERROR_RESPONSES: dict[int, dict[str, Any]] = {
+    400: _error("Bad input: a query parameter is unknown, repeated or invalid"),
+    403: _error("Refused by API Gateway before any function runs: the caller's source address is "
+                "outside the resource policy, or the credentials do not authorise the call"),
+    404: _error("No such route or object"),
+    503: _error("Storage is busy or unavailable; retry after Retry-After seconds", RETRY_AFTER),
+}  # fmt: skip
+# The ingest: its token and its body.
+INGEST_ERRORS: dict[int, dict[str, Any]] = {
+    400: _error("The body is empty, not UTF-8 text, not JSON (NaN and Infinity are not JSON) or "
+                "marked base64 but not base64; nothing was stored"),
+    401: _error("No ?token= in the URL (API Gateway answers, the authorizer is not asked)"),
+    403: _error("The token is not one of IngestTokenSecretArn's, or the source address is outside "
+                "AllowedSourceCidrs"),
+}  # fmt: skip
+# GET /audit/events: how a CSV page says what its body cannot.
+CSV_HEADERS = {
+    "X-Next-Cursor": {"description": "the next page's cursor (as JSON's nextCursor); absent on the last page",
+                      "schema": {"type": "string"}},
+    "X-Incomplete-Events": {"description": "how many events of this page could be stored only in part "
+                            "(JSON's `notice`); absent when none", "schema": {"type": "integer"}},
+}  # fmt: skip
 
 
 def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:

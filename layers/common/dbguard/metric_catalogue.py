@@ -118,6 +118,19 @@ ROTATION_RUN_DURATION = Metric(
     "RotationRunDuration", "Milliseconds", ("token_rotation",), "one run, start to end"
 )
 
+# audit_digest
+DIGESTS_WRITTEN = Metric("DigestsWritten", "Count", ("audit_digest",), "hourly audit digests written")
+DIGEST_EVENTS = Metric("DigestEvents", "Count", ("audit_digest",), "events covered by the digests written")
+DIGEST_KEY_UNUSABLE = Metric(
+    "DigestKeyUnusable", "Count", ("audit_digest",), "1 while the signing key is pending deletion or disabled"
+)
+DIGEST_HOURS_BEHIND = Metric(
+    "DigestHoursBehind",
+    "Count",
+    ("audit_digest",),
+    "closed hours left to the next run",
+)
+
 
 def catalogue() -> list[Metric]:
     """Every metric above, in the order they are defined."""

@@ -11,7 +11,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from dbguard.errors import InvalidQuery, Problem
-from dbguard.validation import problems_from
+from dbguard.validation import problems_from, summary
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -34,4 +34,4 @@ def parse_query_string(
         return model.model_validate({name: values[0] for name, values in parameters.items() if values})
     except ValidationError as error:
         problems = problems_from(error)
-        raise InvalidQuery("; ".join(f"{p.field}: {p.message}" for p in problems), problems) from None
+        raise InvalidQuery(summary(problems), problems) from None

@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 from dbguard.errors import InvalidInput, Problem
 
 Model = TypeVar("Model", bound=BaseModel)
+ROOT = "(root)"  # the field of a problem with the whole input (a rule across fields, its type)
 
 
 def field_path(location: tuple[str | int, ...]) -> str:
@@ -24,19 +25,34 @@ def field_path(location: tuple[str | int, ...]) -> str:
             path += f"[{part}]"
         else:
             path += f".{part}" if path else str(part)
-    return path or "(root)"
+    return path or ROOT
+
+
+# What pydantic puts before the text of an error a validator raised: its words, not dbguard's.
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
 def problems_from(error: ValidationError) -> list[Problem]:
     return [
-        Problem(field=field_path(tuple(item["loc"])), message=item["msg"])
+        Problem(field=field_path(tuple(item["loc"])), message=_own_words(item["msg"]))
         for item in error.errors(include_input=False, include_url=False, include_context=False)
     ]
 
 
+def _own_words(message: str) -> str:
+    for prefix in _PYDANTIC_PREFIXES:
+        message = message.removeprefix(prefix)
+    return message
+
+
+def summary(problems: list[Problem]) -> str:
+    """`userLogin: ...; 'from' is after 'to'`: a rule about the whole input is said without a field."""
+    return "; ".join(p.message if p.field == ROOT else f"{p.field}: {p.message}" for p in problems)
+
+
 def describe(error: ValidationError) -> str:
     """A one-line, value-free summary for logs and exception text."""
-    return "; ".join(f"{p.field}: {p.message}" for p in problems_from(error))
+    return summary(problems_from(error))
 
 
 def parse_event(model: type[Model], event: dict[str, Any], what: str) -> Model:

@@ -54,3 +54,25 @@ def api(stack, load_function):
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_5xx_and_no_answer_outside_the_schema(case, api):
     case.call_and_validate(app=api, checks=CHECKS)
+
+
+def test_the_document_declares_the_stage_the_gateways_refusals_and_the_headers():
+    document = json.loads(OPENAPI.read_text())
+    assert [server["url"].rsplit("/", 1)[1] for server in document["servers"]] == ["{stage}", "v1"]
+    assert document["servers"][0]["variables"]["stage"]["default"] == "v1"
+    paths = document["paths"]
+    post = paths["/audit/events"]["post"]["responses"]
+    assert {"401", "403"} <= set(post)
+    assert "filter" not in post["400"]["description"]  # the POST's 400 is about its body
+    for path, operation in [
+        ("/audit/events", "get"),
+        ("/audit/events/{id}", "get"),
+        ("/rotation/databases", "get"),
+    ]:
+        assert "403" in paths[path][operation]["responses"], path
+    for path, methods in paths.items():
+        for method, operation in methods.items():
+            if "503" in operation["responses"]:
+                assert "Retry-After" in operation["responses"]["503"]["headers"], (method, path)
+    page = paths["/audit/events"]["get"]["responses"]["200"]
+    assert set(page["headers"]) == {"X-Next-Cursor", "X-Incomplete-Events"}

@@ -66,6 +66,7 @@ TOKEN_ROTATION = {
     "secretsmanager-testSecret.json": "Secrets Manager step",
     "secretsmanager-finishSecret.json": "Secrets Manager step",
 }
+AUDIT_DIGEST = {"scheduled.json": "digests every closed storage hour not yet digested"}
 
 
 CSV_SAMPLE = EVENTS / "samples" / "qhb-audit-day.csv"
@@ -97,6 +98,7 @@ def test_every_replayable_sample_has_an_expected_outcome():
             "audit_csv_import": AUDIT_CSV_IMPORT,
             "cmdb_sync": CMDB_SYNC,
             "token_rotation": TOKEN_ROTATION,
+            "audit_digest": AUDIT_DIGEST,
         }.items()
         for name in names
     }
@@ -146,6 +148,12 @@ def test_the_csv_import_sample_imports_the_sample_day(stack, load_function):
     assert load_function("AuditCsvImportFunction").invoke(sample) == {"batchItemFailures": []}
     table = stack.physical_ids["AuditEventsTable"]
     assert boto3.client("dynamodb").scan(TableName=table, Select="COUNT")["Count"] == 33
+
+
+@pytest.mark.parametrize("name", AUDIT_DIGEST)
+def test_audit_digest_samples(load_function, name):
+    answer = load_function("AuditDigestFunction").invoke(load(f"audit_digest/{name}"))
+    assert len(answer["written"]) == 1  # the first run starts the chain at the last closed hour
 
 
 @pytest.mark.parametrize(("name", "status"), AUDIT_QUERY.items())

@@ -1,5 +1,8 @@
 """The simulator validates requests the way JumpServer does (docs/jumpserver.md)."""
 
+import time
+from datetime import datetime
+
 import requests
 
 from tests.conftest import JMS_PRIVATE_TOKEN
@@ -133,3 +136,28 @@ def test_a_failure_after_commit_applies_the_request_and_loses_its_answer(make_ju
 def test_the_request_log_never_holds_credentials(jumpserver_sim):
     create_asset(jumpserver_sim)
     assert all(r.headers.get("authorization") == "<redacted>" for r in jumpserver_sim.requests)
+
+
+def test_health_tells_the_servers_time_not_the_recordings(jumpserver_sim):
+    """apps/jumpserver/api/health.py (v4.10.16; apps/jumpserver/api.py at v3.10.23): int(time.time())."""
+    before = int(time.time())
+    answered = call(jumpserver_sim, "GET", "/api/health/", headers={}).json()["time"]
+    assert before <= answered <= int(time.time()) + 1
+
+
+def test_an_assets_date_updated_is_its_last_save_never_before_its_creation(jumpserver_sim):
+    """date_updated is auto_now, date_created auto_now_add (apps/common/db/models.py)."""
+    created = create_asset(jumpserver_sim).json()
+    if "date_updated" not in created:  # v3.10's asset serializer has no date_updated
+        assert jumpserver_sim.version == "v3"
+        return
+    assert _parsed(created["date_updated"]) >= _parsed(created["date_created"])
+    time.sleep(1.1)  # the answer's dates are to the second
+    path = f"/api/v1/assets/databases/{created['id']}/"
+    updated = call(jumpserver_sim, "PATCH", path, {"comment": "moved"}).json()
+    assert updated["date_created"] == created["date_created"]
+    assert _parsed(updated["date_updated"]) > _parsed(created["date_updated"])
+
+
+def _parsed(date: str) -> datetime:
+    return datetime.strptime(date, "%Y/%m/%d %H:%M:%S %z")

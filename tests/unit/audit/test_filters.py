@@ -53,3 +53,17 @@ def test_the_plan_uses_the_most_selective_index_and_the_default_window():
     )  # fmt: skip
     assert query.to_ms - query.from_ms == DEFAULT_WINDOW_HOURS * 3_600_000
     assert plan(filters(userLogin="etl", direct="true")).dimension is Dimension.DIRECT
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ({"from": ["2"], "to": ["1"]}, "'from' is after 'to'"),
+        ({"from": ["yesterday"]}, "from: must be milliseconds since the epoch or an ISO 8601 date-time"),
+    ],
+)
+def test_a_refusal_speaks_dbguards_words_not_pydantics(query, said):
+    with pytest.raises(InvalidQuery) as raised:
+        EventFilters.of_query_string(query)
+    assert str(raised.value) == said
+    assert not [problem for problem in raised.value.problems if "Value error" in problem.message]

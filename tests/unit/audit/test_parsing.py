@@ -253,3 +253,24 @@ def test_a_refusal_lists_a_bounded_number_of_problems_and_cuts_long_keys():
     assert error.summary.startswith("more than")
     long_key = refusal(with_unknown('{"' + "k" * 10_000 + '": 1, "' + "k" * 10_000 + '": 2}'))
     assert len(long_key.problems[0].field) < 100
+
+
+@pytest.mark.parametrize(
+    ("body", "offset"),
+    [
+        (b'{"name": "caf\xe9"}', 13),  # Latin-1
+        ('{"name": "x"}'.encode("utf-16"), 0),  # json.loads alone would read UTF-16
+        ('{"name": "\udcff"}'.encode("utf-8", "surrogatepass"), 10),  # a lone surrogate
+    ],
+)
+def test_a_body_that_is_not_utf8_is_a_400_that_says_so(body, offset):
+    with pytest.raises(MalformedInput) as raised:
+        parse_body(body, LIMIT)
+    assert str(raised.value) == (
+        f"request body is not UTF-8 text (invalid byte at offset {offset}): qhb_audit sends UTF-8 JSON; "
+        "check the client's encoding"
+    )
+
+
+def test_a_utf8_byte_order_mark_is_allowed():
+    assert parse_body(b"\xef\xbb\xbf" + body_of(connection_event()), LIMIT).events[0].event.name

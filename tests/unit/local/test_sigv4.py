@@ -12,9 +12,11 @@ URL = "http://127.0.0.1:3000/v1/audit/events?userLogin=etl&limit=5"
 verifier = SigV4Verifier("testing", "testing", "eu-central-1", "123456789012")
 
 
-def signed(url=URL, method="GET", body=b"", key=("testing", "testing"), service="execute-api"):
+def signed(
+    url=URL, method="GET", body=b"", key=("testing", "testing"), service="execute-api", region="eu-central-1"
+):
     request = AWSRequest(method=method, url=url, data=body)
-    SigV4Auth(Credentials(*key), service, "eu-central-1").add_auth(request)
+    SigV4Auth(Credentials(*key), service, region).add_auth(request)
     return {**request.headers, "Host": "127.0.0.1:3000"}  # what the HTTP client sends along
 
 
@@ -37,3 +39,18 @@ def test_anything_else_is_refused(path, headers, kind):
     with pytest.raises(GatewayRefusal) as refused:
         verifier.verify("GET", path, headers, b"")
     assert (refused.value.kind, refused.value.status) == (kind, 403)
+
+
+@pytest.mark.parametrize(
+    ("scope", "message"),
+    [
+        ({"region": "us-east-1"}, "Credential should be scoped to a valid region, not 'us-east-1'. "),
+        ({"service": "s3"}, "Credential should be scoped to correct service: 'execute-api'. "),
+        ({"service": "execute-api-x"}, "Credential should be scoped to correct service: 'execute-api'. "),
+    ],
+)
+def test_a_signature_scoped_to_another_region_or_service_is_refused_as_api_gateway_does(scope, message):
+    """Valid for its own scope, with the right key: still refused, naming what is wrong."""
+    with pytest.raises(GatewayRefusal) as refused:
+        verifier.verify("GET", "/v1/audit/events?userLogin=etl&limit=5", signed(**scope), b"")
+    assert (refused.value.status, refused.value.message) == (403, message)

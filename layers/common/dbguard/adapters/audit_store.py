@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
@@ -11,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from dbguard.adapters import aws
 from dbguard.adapters.dynamodb import error_code, storage_errors, to_item
+from dbguard.digest.hours import storage_attributes
 
 # The items are built by dbguard.audit.records from validated events: botocore's own check of every
 # attribute (a fifth of a put_item's CPU, for 15-odd attributes) would repeat what DynamoDB checks.
@@ -21,9 +23,15 @@ class AuditStore:
     """Implements dbguard.audit.ports.EventWriter."""
 
     def __init__(
-        self, table_name: str, dynamodb: Any, retry_after_seconds: int, max_parallel_writes: int = 8
+        self,
+        table_name: str,
+        dynamodb: Any,
+        retry_after_seconds: int,
+        max_parallel_writes: int = 8,
+        clock_ns: Callable[[], int] = time.time_ns,  # the storage time stamped on every item
     ) -> None:
         self._table_name = table_name
+        self._clock_ns = clock_ns
         self._dynamodb = dynamodb
         self._retry_after = retry_after_seconds
         self._pool = ThreadPoolExecutor(max_workers=max_parallel_writes, thread_name_prefix="audit-put")
@@ -33,12 +41,18 @@ class AuditStore:
         return cls(table_name, aws.client("dynamodb", _CLIENT_CONFIG), retry_after_seconds)
 
     def put_if_absent(self, record: dict[str, Any]) -> bool:
-        """Store the record unless its id exists; True when this call created it."""
+        """Store the record unless its id exists; True when this call created it.
+
+        Every item gets the time of its write and that hour's byStoredHour key here, whoever built
+        the record (ingest, an import): the hourly digests cover items by the hour they were stored
+        in (docs/audit-digests.md). Stamped as the write starts, so it lands well within the margin
+        the digest run waits after the hour (three attempts of at most 7 s each)."""
+        stamped = {**record, **storage_attributes(record["id"], self._clock_ns() // 1_000_000)}
         with storage_errors("write", self._retry_after):
             try:
                 self._dynamodb.put_item(
                     TableName=self._table_name,
-                    Item=to_item(record),
+                    Item=to_item(stamped),
                     ConditionExpression="attribute_not_exists(id)",
                 )
             except ClientError as error:

@@ -78,21 +78,27 @@ def event_id(canonical: str) -> str:
 
 def _load_json(body: bytes) -> tuple[Any, bool]:
     try:
-        return load_for_storage(body)
+        # strictly UTF-8 (a BOM allowed, RFC 8259 8.1): json.loads would also take UTF-16 and -32,
+        # and a lone surrogate would reach the model as pydantic's "unable to parse raw data"
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise MalformedInput(
+            f"request body is not UTF-8 text (invalid byte at offset {error.start}): qhb_audit sends "
+            "UTF-8 JSON; check the client's encoding"
+        ) from None
+    try:
+        return load_for_storage(text)
     except json.JSONDecodeError as error:
         raise MalformedInput(
             f"request body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
-    except (ValueError, RecursionError) as error:  # bad encoding, nesting beyond the parser's stack
-        raise MalformedInput(f"request body is not valid JSON: {_reason(error)}") from None
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, RecursionError):
-        return f"nested too deeply (at most {MAX_NESTING_DEPTH} levels are accepted)"
-    if isinstance(error, UnicodeDecodeError):
-        return "not UTF-8 text"
-    return str(error)
+    except ValueError as error:  # a hook's refusal
+        raise MalformedInput(f"request body is not valid JSON: {error}") from None
+    except RecursionError:  # nesting beyond the parser's stack
+        raise MalformedInput(
+            f"request body is not valid JSON: nested too deeply (at most {MAX_NESTING_DEPTH} levels "
+            "are accepted)"
+        ) from None
 
 
 def _refuse_marked_values(document: Any) -> None:
