@@ -100,6 +100,17 @@ secret: venv ## a secret of the running local stack (no AWS CLI): the ingest tok
 direct-announcements: venv ## the direct connections the running local stack announced (read from its local queue; no AWS CLI)
 	@$(BIN)/python scripts/direct_announcements.py
 
+.PHONY: csv-upload csv-status sources
+csv-upload: venv ## put a qhb_audit CSV file in the local stack's bucket: make csv-upload FILE=events/samples/qhb-audit-day.csv SOURCE=qhb-billing-01 (NAME=key's file name)
+	@test -n "$(FILE)" -a -n "$(SOURCE)" || { echo "usage: make csv-upload FILE=events/samples/qhb-audit-day.csv SOURCE=qhb-billing-01" >&2; exit 2; }
+	$(BIN)/python scripts/csv_files.py upload '$(FILE)' '$(SOURCE)' '$(NAME)'
+
+csv-status: venv ## every CSV file's import progress and the quarantined rows on the local stack
+	$(BIN)/python scripts/csv_files.py status
+
+sources: venv ## every audit source, last seen, events in 24 h, silent or not (JSON=1; SOURCES_URL for a deployment)
+	$(BIN)/python scripts/audit_sources.py $(if $(filter 1,$(JSON)),--json)
+
 .PHONY: status
 status: venv ## rotation status of every database on the running local stack, most urgent first (JSON=1; LIMIT=n; STATUS_URL for a deployment)
 	@$(BIN)/python scripts/rotation_status.py $(if $(filter 1,$(JSON)),--json)

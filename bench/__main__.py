@@ -14,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "common"))
 
 from bench import (
+    audit_csv_import,
     audit_digest,
     audit_ingest,
     audit_query,
@@ -26,6 +27,7 @@ from bench import (
 BENCHMARKS = {
     "cold_start": cold_start,
     "audit_ingest": audit_ingest,
+    "audit_csv_import": audit_csv_import,
     "audit_query": audit_query,
     "token_rotation": token_rotation,
     "rotation_status": rotation_status,
@@ -46,6 +48,14 @@ GOALS = [
         "ingest_batch_per_event_ratio",
         1.5,
         1.2,
+    ),
+    ("CSV import, per row <= 1.5 x a REST event (100 per POST)", "csv_row_cost_ratio", 1.5, 1.2),
+    ("CSV import, peak memory of the large file <= 256 MB", "csv_memory_mb", 256.0, None),
+    (
+        "CSV import, memory flat: large file's peak <= 1.1 x small file's",
+        "csv_memory_growth_ratio",
+        1.1,
+        None,
     ),
     # through Secrets Manager (issue 25): at most RotationConcurrency rotations in progress, each one's
     # registry and Secrets Manager round trips in line with its JumpServer requests (docs/rotation.md)

@@ -37,6 +37,7 @@ def run() -> dict[str, float]:
     os.environ.update({**spec.environment, **FAKE_AWS, "POWERTOOLS_LOG_LEVEL": "WARNING"})
     module = cold_start(spec)
     stub_http(module.audit.ingest.writer._dynamodb)  # the composition root's AuditStore
+    stub_http(module.audit.ingest.sources._dynamodb._made)  # last seen per source: once a minute
     context = LambdaContext(spec, "eu-central-1", "123456789012")
     table = spec.environment["AUDIT_TABLE_NAME"]
     baseline_client = boto3.client("dynamodb")

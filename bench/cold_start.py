@@ -35,6 +35,8 @@ FUNCTIONS = {
     "cmdb_sync": "CmdbSyncFunction",
     "token_rotation": "TokenRotationFunction",
     "rotation_status": "RotationStatusFunction",
+    "audit_csv_import": "AuditCsvImportFunction",
+    "audit_sources": "AuditSourcesFunction",
     "audit_digest": "AuditDigestFunction",
 }
 BASELINE = "import boto3; boto3.client('dynamodb')"

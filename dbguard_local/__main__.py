@@ -56,6 +56,13 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
     make direct-announcements        (the local queue {stack.announcements_queue_url})
     make audit-query Q='direct=true&from=2026-07-01T00:00:00Z'
 
+  qhb_audit CSV files (qhb_audit.csv_file) shipped to S3 - {_csv_bucket(stack)}:
+    make csv-upload FILE=events/samples/qhb-audit-day.csv SOURCE=qhb-billing-01
+    make csv-status        (each file's progress, and the quarantined rows)
+    make audit-query Q='serviceName=qhb-billing-01&from=2026-12-06T00:00:00Z'
+  Every source's last-seen time, silent or not (SigV4-signed; checked every {_check_interval(stack)}):
+    make sources
+
   Tamper-evident audit trail (docs/audit-digests.md): audit_digest signs each closed storage hour's
   digest ({_digest_schedule(stack)}), locked in {stack.template.physical_ids["DigestBucket"]}:
     make audit-demo                               # sample events stored an hour back, that hour digested
@@ -80,6 +87,16 @@ dbguard is running on 127.0.0.1 (embedded AWS, no account needed)
 
   Stop with Ctrl-C.
 """.rstrip()
+
+
+def _csv_bucket(stack: LocalStack) -> str:
+    prefix = stack.template.parameters["AuditCsvPrefix"]
+    return f"s3://{stack.template.physical_ids['AuditCsvBucket']}/{prefix}<source>/<file>.csv"
+
+
+def _check_interval(stack: LocalStack) -> str:
+    scheduler = stack.schedulers.get("AuditSourcesFunction")
+    return f"{scheduler.interval_seconds:g} s" if scheduler else "never"
 
 
 def _digest_schedule(stack: LocalStack) -> str:

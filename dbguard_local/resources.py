@@ -198,7 +198,9 @@ def _create_alias(
 def _create_bucket(
     template: Template, logical_id: str, properties: dict[str, Any], session: boto3.Session
 ) -> None:
-    """With Object Lock and its default retention, as the template asks (moto keeps locked versions)."""
+    """As the template asks: Object Lock and its default retention (moto keeps locked versions),
+    versioning, default encryption, and notifications to SQS (moto sends an S3 event notification to
+    the queue for every object created under the filter, as S3 does)."""
     s3 = session.client("s3")
     name = properties.get("BucketName") or physical_name(template, logical_id).lower()
     s3.create_bucket(
@@ -216,7 +218,34 @@ def _create_bucket(
                 "Rule": {"DefaultRetention": {"Mode": retention["Mode"], "Days": int(retention["Days"])}},
             },
         )
+    if properties.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    encryption = properties.get("BucketEncryption")
+    if encryption:
+        s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [  # the API's name for what CloudFormation calls ServerSideEncryptionByDefault
+                    {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                    for rule in encryption["ServerSideEncryptionConfiguration"]
+                ]
+            },
+        )
+    queues = properties.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
+    if queues:
+        s3.put_bucket_notification_configuration(
+            Bucket=name,
+            NotificationConfiguration={"QueueConfigurations": [_queue_notification(q) for q in queues]},
+        )
     template.record(logical_id, name, Arn=f"arn:aws:s3:::{name}")
+
+
+def _queue_notification(configuration: dict[str, Any]) -> dict[str, Any]:
+    rules = configuration.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+    notification: dict[str, Any] = {"QueueArn": configuration["Queue"], "Events": [configuration["Event"]]}
+    if rules:
+        notification["Filter"] = {"Key": {"FilterRules": rules}}
+    return notification
 
 
 def _create_bucket_policy(

@@ -229,7 +229,12 @@ class LocalStack:
                     )
                 elif source["Type"] == "Schedule":
                     rate = schedule_interval_seconds(source["Properties"]["Schedule"]) or 3600
-                    interval = self.config.rotation_interval_seconds or rate
+                    faster = (
+                        self.config.rotation_interval_seconds
+                        if logical_id == "TokenRotationFunction"
+                        else None
+                    )
+                    interval = faster or rate
                     self.schedulers[logical_id] = Scheduler(
                         spec, interval, self.invoke, print_json, self.template.account_id, self.config.region
                     )

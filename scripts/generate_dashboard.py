@@ -106,11 +106,6 @@ def alarms() -> list[str]:
 
 
 def layout() -> list[Section]:
-    silent = (
-        "QHB servers that stopped sending audit events. **Placeholder**: their metrics come with their own "
-        "change to the metric catalogue (dbguard/metric_catalogue.py); generate_dashboard.py then shows "
-        "them here, and tests/unit/test_metric_catalogue.py fails until it does."
-    )
     return [
         Section("Audit ingest (POST /audit/events)", [
             Graph("Events stored, and duplicates (retries)",
@@ -140,7 +135,19 @@ def layout() -> list[Section]:
                 queue("DirectConnectionDeadLetterQueue", "waiting in the DLQ", stat="Maximum"),
             ]),
         ]),
-        Section("Sources silent", note=silent),
+        Section("Audit CSV files and silent sources", [
+            Graph("CSV rows", [
+                *ours(mc.CSV_ROWS_IMPORTED, label="imported"),
+                *ours(mc.CSV_ROWS_DUPLICATE, label="read again, stored before"),
+                *ours(mc.CSV_ROWS_REFUSED, label="quarantined"),
+                *ours(mc.CSV_FILES_REFUSED, label="files refused", yAxis="right"),
+            ]),
+            Graph("CSV queue: backlog and dead letters", [
+                queue("AuditCsvQueue", "waiting"),
+                queue("AuditCsvDeadLetterQueue", "dead-letter queue"),
+            ], stat="Maximum"),
+            Graph("Silent sources (GET /audit/sources names them)", ours(mc.SILENT_SOURCES), stat="Maximum"),
+        ]),
         Section("Tamper-evident audit trail (audit_digest)", [
             Graph("Hourly digests written, events covered", [
                 *ours(mc.DIGESTS_WRITTEN, label="digests written"),

@@ -31,6 +31,7 @@ from dbguard_testkit.samples import (  # noqa: E402
 
 EVENTS = REPO_ROOT / "events"
 REGION = "eu-central-1"
+CSV_SAMPLE = Path(__file__).resolve().parents[1] / "events" / "samples" / "qhb-audit-day.csv"
 SAMPLE_TOKEN = "sample-ingest-token-replace-with-one-from-the-secret"
 FIXED_CONTEXT = {
     "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
@@ -115,6 +116,39 @@ def status_samples() -> dict[str, Any]:
     }
 
 
+def sources_samples() -> dict[str, Any]:
+    route = "/audit/sources"
+    return {
+        "audit_sources/list.json": query_request(route, resource=route),
+        "audit_sources/scheduled-check.json": scheduled_event(),
+    }
+
+
+CSV_SAMPLE_KEY = "qhb-audit/qhb-billing-01/qhb-audit-day.csv"  # events/samples/qhb-audit-day.csv, uploaded
+CSV_BUCKET = "dbguard-local-audit-csv-123456789012-eu-central-1"  # the local stack's (make run)
+
+
+def csv_import_samples() -> dict[str, Any]:
+    """What S3 sends the queue when a shipper puts the sample day (an S3 event notification)."""
+    notification = {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": REGION,
+                "eventTime": "2026-12-07T00:05:00.000Z",
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "bucket": {"name": CSV_BUCKET, "arn": f"arn:aws:s3:::{CSV_BUCKET}"},
+                    "object": {"key": CSV_SAMPLE_KEY, "size": CSV_SAMPLE.stat().st_size, "versionId": None},
+                },
+            }
+        ]
+    }
+    return {"audit_csv_import/object-created.json": sqs_event(json.dumps(notification))}
+
+
 def cmdb_batch(*details: Any) -> dict[str, Any]:
     return sqs_event(*(json.dumps(eventbridge_event(detail)) for detail in details))
 
@@ -189,6 +223,8 @@ def samples() -> dict[str, Any]:
         ),
         **query_samples(),
         **status_samples(),
+        **sources_samples(),
+        **csv_import_samples(),
         **cmdb_samples(),
         **rotation_samples(),
         "audit_digest/scheduled.json": scheduled_event(),  # digests every closed hour not yet digested

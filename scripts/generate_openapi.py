@@ -28,6 +28,7 @@ from dbguard.audit.filters import EventFilters  # noqa: E402
 from dbguard.audit.keys import EVENT_ID_PATTERN  # noqa: E402
 from dbguard.audit.limits import MAX_EVENTS_PER_REQUEST, MAX_NESTING_DEPTH  # noqa: E402
 from dbguard.audit.models import AuditEvent  # noqa: E402
+from dbguard.audit.sources import SourcesAnswer  # noqa: E402
 from dbguard.audit.stored import EventPage, StoredEvent  # noqa: E402
 from dbguard.http_openapi import CSV_HEADERS, ERROR_RESPONSES, INGEST_ERRORS, query_parameters  # noqa: E402
 from dbguard.rotation.status import RotationStatusAnswer, StatusQuery  # noqa: E402
@@ -116,6 +117,20 @@ def audit_api() -> APIGatewayRestResolver:
     )  # fmt: skip
     def list_databases() -> Response[Any]: ...
 
+    @app.get(
+        "/audit/sources",
+        summary="Every audit source: last seen, events in the last 24 hours, silent or not",
+        description="The QHB servers that send events (REST serviceName, or the folder their CSV files "
+        "arrive in) and those declared in ExpectedSources, silent ones first (docs/operations.md, "
+        "Audit Source Silent).",
+        responses={
+            200: {"description": "The sources", "content": {"application/json": {"model": SourcesAnswer}}},
+            400: ERROR_RESPONSES[400],
+            404: ERROR_RESPONSES[404],
+        },
+    )
+    def list_sources() -> Response[Any]: ...
+
     return app
 
 
@@ -132,7 +147,7 @@ SERVERS = [
     },
     {"url": "http://127.0.0.1:3000/v1", "description": "make run (its port: .dbguard-local/endpoints.json)"},
 ]
-IAM_ROUTES = ("/audit/events", "/audit/events/{id}", "/rotation/databases")
+IAM_ROUTES = ("/audit/events", "/audit/events/{id}", "/rotation/databases", "/audit/sources")
 
 
 def openapi() -> dict[str, Any]:
@@ -141,7 +156,7 @@ def openapi() -> dict[str, Any]:
             title="dbguard API",
             version="1",
             description="qhb_audit ingest (token), the auditors' query (IAM, docs/audit-query.md) and "
-            "the operators' rotation status (IAM, docs/rotation.md).",
+            "the operators' rotation status and audit sources (IAM, docs/rotation.md, docs/operations.md).",
         )
     )
     document["servers"] = SERVERS

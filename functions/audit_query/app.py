@@ -44,7 +44,7 @@ def _as_csv(page: EventPage) -> ProxyAnswer:
     incomplete = sum(event.notice is not None for event in page.events)
     if incomplete:  # CSV has no room for the JSON answer's notice: say so here
         headers["X-Incomplete-Events"] = str(incomplete)
-    csv_text = to_csv(event.event for event in page.events)
+    csv_text = to_csv((event.id, event.event) for event in page.events)
     return proxy_answer(HTTPStatus.OK, "text/csv; charset=utf-8", csv_text, headers)
 
 

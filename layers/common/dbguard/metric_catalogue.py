@@ -60,6 +60,23 @@ QUERY_EVENTS_RETURNED = Metric(
     "QueryEventsReturned", "Count", ("audit_query",), "events answered to auditors"
 )
 QUERY_INDEX_ITEMS_READ = Metric("QueryIndexItemsRead", "Count", ("audit_query",), "index items read for them")
+# audit_csv_import
+CSV_ROWS_IMPORTED = Metric(
+    "CsvRowsImported", "Count", ("audit_csv_import",), "CSV rows stored as audit events"
+)
+CSV_ROWS_DUPLICATE = Metric(
+    "CsvRowsDuplicate", "Count", ("audit_csv_import",), "CSV rows read again and found stored (no write)"
+)
+CSV_ROWS_REFUSED = Metric(
+    "CsvRowsRefused", "Count", ("audit_csv_import",), "CSV rows quarantined (they break the format)"
+)
+CSV_FILES_REFUSED = Metric(
+    "CsvFilesRefused", "Count", ("audit_csv_import",), "objects refused whole (not a qhb_audit CSV file)"
+)
+# audit_sources
+SILENT_SOURCES = Metric(
+    "SilentSources", "Count", ("audit_sources",), "after a check, sources silent past SourceSilenceMinutes"
+)
 # cmdb_sync
 DATABASES_REGISTERED = Metric("DatabasesRegistered", "Count", ("cmdb_sync",), "databases registered")
 DATABASES_UPDATED = Metric("DatabasesUpdated", "Count", ("cmdb_sync",), "registered databases changed")

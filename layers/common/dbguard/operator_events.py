@@ -1,6 +1,6 @@
 """Events an operator can route (EventBridge rules on the account's default bus): when a database's
-rotation fails and when it recovers, and when a CMDB change cannot be applied. Each is published once
-per change of state, not once per retry."""
+rotation fails and when it recovers, when a CMDB change cannot be applied, and when an audit source
+falls silent and when it resumes. Each is published once per change of state, not once per retry."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from typing import Any, Protocol
 
 ROTATION_SOURCE = "dbguard.rotation"
 CMDB_SOURCE = "dbguard.cmdb"
+AUDIT_SOURCE = "dbguard.audit"
 ROTATION_FAILED_DETAIL_TYPE = "Rotation Failed"
 ROTATION_RECOVERED_DETAIL_TYPE = "Rotation Recovered"
 REGISTRATION_FAILED_DETAIL_TYPE = "Database Registration Failed"
+SOURCE_SILENT_DETAIL_TYPE = "Audit Source Silent"
+SOURCE_RESUMED_DETAIL_TYPE = "Audit Source Resumed"
 
 
 class OperatorEvents(Protocol):

@@ -1,5 +1,5 @@
 """The generated OpenAPI document matches the code, and schemathesis, driving the API's functions
-(audit ingest and query, rotation status) in-process from that document, finds no 5xx and no answer
+(ingest, query, rotation status, audit sources) in-process from that document, finds no 5xx and no answer
 that contradicts it."""
 
 import json
@@ -38,13 +38,14 @@ def api(stack, load_function):
     store(dynamodb, stack.physical_ids["AuditEventsTable"], events(300))
     seed_registry(dynamodb, stack.physical_ids["RegistryTable"], 60, int(time.time()))
     query, ingest = load_function("AuditQueryFunction"), load_function("AuditIngestFunction")
-    status = load_function("RotationStatusFunction")
+    status, sources = load_function("RotationStatusFunction"), load_function("AuditSourcesFunction")
     return LambdaWsgi(
         [
             ("GET", "/audit/events", query),
             ("GET", "/audit/events/{id}", query),
             ("POST", "/audit/events", ingest),
             ("GET", "/rotation/databases", status),
+            ("GET", "/audit/sources", sources),
         ]
     )
 

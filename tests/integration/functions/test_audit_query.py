@@ -119,7 +119,8 @@ def test_csv_in_qhb_audit_column_order(seeded, query):
     assert headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["name", "time", "user", "database", "remote_host", "remote_port", "success",
-                       "table", "new_table", "ddl_database", "new_database"]  # fmt: skip
+                       "table", "new_table", "ddl_database", "new_database",
+                       "id", "service_name", "time_ms"]  # fmt: skip
     assert len(rows) == 1 + len(expected(seeded, FULL["from"], FULL["to"], userLogin=USERS[-1]))
     assert {row[2] for row in rows[1:]} == {USERS[-1]}  # quoted and read back intact
     assert '"svc,quoted ""one"""' in text
@@ -127,6 +128,8 @@ def test_csv_in_qhb_audit_column_order(seeded, query):
     assert connection[1].endswith("Z")
     assert connection[3] in ("billing", "orders", "crm")
     assert connection[4] in NODES  # no remote-host parameter in the seed: the event's userNode
+    assert len({row[11] for row in rows[1:]}) == len(rows) - 1  # each row names its event
+    assert all(row[13].isdigit() for row in rows[1:])
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,8 @@ ROTATION_STATUS = {
     "list-most-urgent-10.json": 200,
     "bad-unknown-parameter.json": 400,
 }
+AUDIT_SOURCES = {"list.json": 200, "scheduled-check.json": "checks"}
+AUDIT_CSV_IMPORT = {"object-created.json": "imports the sample day"}
 # cmdb_sync: message ids reported as failed (retried by SQS); the replay is in test_cmdb_sync.py
 CMDB_SYNC = {
     "upsert.json": 0,
@@ -65,6 +67,9 @@ TOKEN_ROTATION = {
     "secretsmanager-finishSecret.json": "Secrets Manager step",
 }
 AUDIT_DIGEST = {"scheduled.json": "digests every closed storage hour not yet digested"}
+
+
+CSV_SAMPLE = EVENTS / "samples" / "qhb-audit-day.csv"
 
 
 def load(relative):
@@ -89,6 +94,8 @@ def test_every_replayable_sample_has_an_expected_outcome():
             "audit_authorizer": AUTHORIZER,
             "audit_query": AUDIT_QUERY,
             "rotation_status": ROTATION_STATUS,
+            "audit_sources": AUDIT_SOURCES,
+            "audit_csv_import": AUDIT_CSV_IMPORT,
             "cmdb_sync": CMDB_SYNC,
             "token_rotation": TOKEN_ROTATION,
             "audit_digest": AUDIT_DIGEST,
@@ -125,6 +132,22 @@ def test_authorizer_samples(stack, load_function, name, outcome):
 def test_rotation_status_samples(load_function, name, status):
     answer = load_function("RotationStatusFunction").invoke(load(f"rotation_status/{name}"))
     assert answer["statusCode"] == status
+
+
+def test_audit_sources_samples(load_function):
+    sources = load_function("AuditSourcesFunction")
+    assert sources.invoke(load("audit_sources/list.json"))["statusCode"] == 200
+    assert sources.invoke(load("audit_sources/scheduled-check.json")) == {"sources": 0, "silent": 0}
+
+
+def test_the_csv_import_sample_imports_the_sample_day(stack, load_function):
+    bucket = stack.physical_ids["AuditCsvBucket"]
+    sample = load("audit_csv_import/object-created.json")
+    key = json.loads(sample["Records"][0]["body"])["Records"][0]["s3"]["object"]["key"]
+    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=CSV_SAMPLE.read_bytes())
+    assert load_function("AuditCsvImportFunction").invoke(sample) == {"batchItemFailures": []}
+    table = stack.physical_ids["AuditEventsTable"]
+    assert boto3.client("dynamodb").scan(TableName=table, Select="COUNT")["Count"] == 33
 
 
 @pytest.mark.parametrize("name", AUDIT_DIGEST)

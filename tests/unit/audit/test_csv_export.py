@@ -15,7 +15,7 @@ FORMULA_START = re.compile(r"[\s'\"]*[=+\-@\t\r]")
 
 
 def exported(event) -> list[str]:
-    header, row = csv.reader(io.StringIO(to_csv([event]), newline=""))
+    header, row = csv.reader(io.StringIO(to_csv([("0" * 32, event)]), newline=""))
     assert header == list(HEADER)
     return row
 
@@ -49,7 +49,7 @@ def test_ordinary_cells_are_left_as_they_are(value):
 
 
 def test_every_cell_is_quoted_so_another_separator_cannot_start_a_new_cell():
-    text = to_csv([ddl_event(userLogin="a;=1+1")])
+    text = to_csv([("0" * 32, ddl_event(userLogin="a;=1+1"))])
     assert '"a;=1+1"' in text
     assert all(line.startswith('"') for line in text.splitlines())
 
@@ -64,3 +64,28 @@ def test_a_cell_is_exported_as_is_or_with_one_quote_exactly_when_it_starts_a_for
 
 def test_a_lone_surrogate_in_a_stored_value_cannot_break_the_utf8_body():
     assert exported(ddl_event(userLogin="a\ud800b"))[HEADER.index("user")] == "a?b"
+
+
+def test_after_qhb_audits_eleven_columns_come_the_id_the_service_and_the_time_in_ms():
+    assert HEADER[:11] == (
+        "name", "time", "user", "database", "remote_host", "remote_port", "success",
+        "table", "new_table", "ddl_database", "new_database",
+    )  # fmt: skip
+    assert HEADER[11:] == ("id", "service_name", "time_ms")
+    row = exported(ddl_event(Datetime=1_785_000_000_123))
+    assert row[11:] == ["0" * 32, "qhb-billing-01", "1785000000123"]
+
+
+def test_a_hundred_drops_in_the_same_second_are_a_hundred_distinguishable_rows():
+    events = [(f"{i:032x}", ddl_event(Datetime=1_785_000_000_000 + i)) for i in range(100)]
+    rows = list(csv.reader(io.StringIO(to_csv(events), newline="")))[1:]
+    assert len({tuple(row) for row in rows}) == 100
+    assert len({row[1] for row in rows}) == 1  # the same second in the RFC 3339 column
+
+
+def test_the_ddl_database_column_is_filled_when_a_ddl_event_has_a_database():
+    event = ddl_event(name="CREATE TABLE", params=[{"Name": "database", "Value": "billing"}])
+    row = exported(event)
+    assert (row[HEADER.index("database")], row[HEADER.index("ddl_database")]) == ("", "billing")
+    connection = exported(connection_event())
+    assert (connection[HEADER.index("database")], connection[HEADER.index("ddl_database")]) == ("billing", "")

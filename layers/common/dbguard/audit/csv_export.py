@@ -1,10 +1,12 @@
 """Audit events as CSV in qhb_audit's own column order (its `csv_file` output, per the manual), so
-an export lines up with what QHB writes locally.
+an export lines up with what QHB writes locally; then dbguard's event id, the event's serviceName
+and its time in milliseconds, so that rows of the same second stay distinguishable.
 
-qhb_audit's columns are positional: event name; time (RFC 3339); user; database (connection
-attempts); remote host; remote port; success (connection attempts); table; new table name (renames);
-database (DDL on a database); new database name (renames). Event parameters are recognised by
-the name sets in dbguard.audit.params, compared the same forgiving way.
+qhb_audit's 11 columns are dbguard.audit.csv_columns'. A row imported from a CSV file gives back its
+11 fields as written (its params carry the columns' names, `csvFile` its time as written); a REST
+event's parameters are recognised by the name sets in dbguard.audit.params, compared the same
+forgiving way: its database goes to `database` for a connection attempt, to `ddl_database` for
+any other event.
 
 Every cell is quoted and neutralised against formula injection (OWASP "CSV Injection"): a cell
 whose first character, or first character after leading whitespace and quotes, is one of
@@ -22,12 +24,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from dbguard.audit.csv_columns import HEADER as QHB_HEADER
+from dbguard.audit.csv_columns import ORIGIN_FIELD, PARAM_COLUMNS
 from dbguard.audit.params import DATABASE_PARAM_NAMES, SUCCESS_PARAM_NAMES, normalized_param_name
 
-HEADER = (
-    "name", "time", "user", "database", "remote_host", "remote_port", "success",
-    "table", "new_table", "ddl_database", "new_database",
-)  # fmt: skip
+HEADER = (*QHB_HEADER, "id", "service_name", "time_ms")
 _PARAMS = {
     "remote_host": frozenset({"remotehost", "host", "clienthost", "clientaddr", "clientip", "remoteaddr"}),
     "remote_port": frozenset({"remoteport", "port", "clientport"}),
@@ -35,6 +36,7 @@ _PARAMS = {
     "table": frozenset({"table", "tablename", "relname", "relation"}),
     "new_table": frozenset({"newtable", "newtablename", "newrelname"}),
     "new_database": frozenset({"newdatabase", "newdatabasename", "newdbname", "newdatname"}),
+    "ddl_database": frozenset({"ddldatabase", "ddldatabasename"}),
 }
 
 
@@ -42,13 +44,21 @@ _PARAMS = {
 _FORMULA_START = re.compile(r"[\s'\"]*[=+\-@\t\r]")
 
 
-def to_csv(events: Iterable[dict[str, Any]]) -> str:
-    """`events`: qhb_audit events as received. Quoting follows RFC 4180 (commas, quotes, newlines)."""
+def to_csv(events: Iterable[tuple[str, dict[str, Any]]]) -> str:
+    """`events`: (dbguard's id, the qhb_audit event as received). Quoting follows RFC 4180 (commas,
+    quotes, newlines)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(HEADER)
-    for event in events:
-        writer.writerow([neutralised(cell) for cell in _row(event)])
+    for event_id, event in events:
+        qhb_columns = _imported_row(event) if isinstance(event.get(ORIGIN_FIELD), dict) else _row(event)
+        datetime_ms = event.get("Datetime")
+        ours = [
+            event_id,
+            str(event.get("serviceName", "")),
+            str(datetime_ms) if type(datetime_ms) is int else "",
+        ]
+        writer.writerow([neutralised(cell) for cell in (*qhb_columns, *ours)])
     # A lone surrogate (only a record written by hand can hold one) becomes "?": the body stays UTF-8.
     return buffer.getvalue().encode("utf-8", "replace").decode("utf-8")
 
@@ -58,12 +68,28 @@ def neutralised(cell: str) -> str:
     return "'" + cell if _FORMULA_START.match(cell) else cell
 
 
+def _imported_row(event: dict[str, Any]) -> list[str]:
+    """A row imported from a CSV file: its 11 fields as the file had them."""
+    by_name: dict[str, str] = {}
+    for item in event.get("params") or []:
+        if isinstance(item, dict):
+            by_name.setdefault(str(item.get("Name", "")), str(item.get("Value", "")))
+    time_as_written = event[ORIGIN_FIELD].get("time")
+    cells = {
+        "name": str(event.get("name", "")),
+        "time": time_as_written if isinstance(time_as_written, str) else _rfc3339(event.get("Datetime")),
+        "user": str(event.get("userLogin", "")),
+        "remote_host": str(event.get("userNode") or ""),
+        **{column: by_name.get(column, "") for column in PARAM_COLUMNS},
+    }
+    return [cells[column] for column in QHB_HEADER]
+
+
 def _row(event: dict[str, Any]) -> list[str]:
     params = _params(event.get("params"))
     name = str(event.get("name", ""))
     database = _first(params, DATABASE_PARAM_NAMES)
     is_connection = "connect" in name.lower()
-    is_database_ddl = name.upper().endswith("DATABASE")
     return [
         name,
         _rfc3339(event.get("Datetime")),
@@ -74,7 +100,7 @@ def _row(event: dict[str, Any]) -> list[str]:
         _first(params, _PARAMS["success"]),
         _first(params, _PARAMS["table"]),
         _first(params, _PARAMS["new_table"]),
-        database if is_database_ddl else "",
+        _first(params, _PARAMS["ddl_database"]) or ("" if is_connection else database),
         _first(params, _PARAMS["new_database"]),
     ]
 

@@ -47,3 +47,23 @@ class TokenSource(Protocol):
     def tokens(self, *, fresh: bool) -> IngestTokens:
         """The valid ingest tokens; `fresh`: read them again rather than from a cache."""
         ...
+
+
+class SourceActivity(Protocol):
+    def seen(self, source: str, events: int, at_ms: int) -> None:
+        """`events` new events of `source` arrived at `at_ms` (written lazily, not once per call)."""
+        ...
+
+    def flush(self) -> None:
+        """Write what `seen` holds back (an invocation that must leave nothing pending)."""
+        ...
+
+
+class NoSourceActivity:
+    """Tracks nothing (tests of other rules)."""
+
+    def seen(self, source: str, events: int, at_ms: int) -> None:
+        return None
+
+    def flush(self) -> None:
+        return None

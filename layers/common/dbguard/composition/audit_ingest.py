@@ -8,7 +8,9 @@ from pydantic import Field
 
 from dbguard.adapters.announcer import EventBridgeAnnouncer
 from dbguard.adapters.audit_store import AuditStore
+from dbguard.adapters.source_ledger import SourceLedgerTable
 from dbguard.audit.direct import DirectConnectionRules
+from dbguard.audit.ports import NoSourceActivity
 from dbguard.composition.audit_settings import AuditTableSettings
 from dbguard.services.audit_ingest import Ingest
 from dbguard.snapstart import register_restore_hooks
@@ -25,6 +27,8 @@ class AuditIngestSettings(AuditTableSettings):
     direct_connection_exempt_logins: CommaList = Field(default=(), alias="DIRECT_CONNECTION_EXEMPT_LOGINS")
     connection_event_names: CommaList = Field(default=(), alias="CONNECTION_EVENT_NAMES")
     direct_connection_dead_letter_queue_url: str = Field(alias="DIRECT_CONNECTION_DEAD_LETTER_QUEUE_URL")
+    # last seen per source (silent sources); empty: not tracked
+    audit_sources_table_name: str = Field(default="", alias="AUDIT_SOURCES_TABLE_NAME")
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,12 @@ class AuditIngest:
 def compose() -> AuditIngest:
     register_restore_hooks()  # what environments restored from one SnapStart snapshot would share
     settings = AuditIngestSettings.load()
-    ingest = Ingest(
+    return AuditIngest(max_request_bytes=settings.max_request_bytes, ingest=build_ingest(settings))
+
+
+def build_ingest(settings: AuditIngestSettings) -> Ingest:
+    """The storing of audit events, the same for every way they arrive (REST, CSV files)."""
+    return Ingest(
         writer=AuditStore.create(settings.audit_table_name, settings.ingest_retry_after_seconds),
         announcer=EventBridgeAnnouncer.create(settings.direct_connection_dead_letter_queue_url),
         rules=DirectConnectionRules.of(
@@ -45,5 +54,7 @@ def compose() -> AuditIngest:
             connection_names=settings.connection_event_names,
         ),
         retention_days=settings.audit_retention_days,
+        sources=SourceLedgerTable.create(settings.audit_sources_table_name)
+        if settings.audit_sources_table_name
+        else NoSourceActivity(),
     )
-    return AuditIngest(max_request_bytes=settings.max_request_bytes, ingest=ingest)

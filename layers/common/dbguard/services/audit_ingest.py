@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dbguard.audit.answers import IngestAnswer, IngestBatchAnswer
 from dbguard.audit.direct import DirectConnection, DirectConnectionRules
 from dbguard.audit.parsing import ParsedBody, ParsedEvent
-from dbguard.audit.ports import Announcer, EventWriter
+from dbguard.audit.ports import Announcer, EventWriter, NoSourceActivity, SourceActivity
 from dbguard.audit.records import audit_record
 
 
@@ -50,6 +51,8 @@ class Ingest:
     announcer: Announcer
     rules: DirectConnectionRules
     retention_days: int
+    # last seen per source (silent sources): held in memory, written at most once a minute per source
+    sources: SourceActivity = field(default_factory=NoSourceActivity)
 
     def accept(self, request: ParsedBody, received_at_ms: int) -> IngestOutcome:
         """A POSTed request's events, stored; what to answer."""
@@ -80,10 +83,21 @@ class Ingest:
         ]
         if stored_direct:
             self.announcer.announce([DirectConnection.of(parsed) for parsed in stored_direct])
+        self._note_sources(distinct, outcomes, received_at_ms)
         failure = next((outcome for outcome in outcomes.values() if isinstance(outcome, Exception)), None)
         if failure is not None:
             raise failure
         return _results(events, {event_id: outcome is True for event_id, outcome in outcomes.items()}, direct)
+
+    def _note_sources(
+        self, distinct: dict[str, ParsedEvent], outcomes: dict[str, bool | Exception], received_at_ms: int
+    ) -> None:
+        """A source that sent only retries was still heard from: seen, with no new events."""
+        created: Counter[str] = Counter()
+        for event_id, parsed in distinct.items():
+            created[parsed.event.service_name] += outcomes[event_id] is True
+        for source, count in created.items():
+            self.sources.seen(source, count, received_at_ms)
 
 
 def _answer(result: IngestResult) -> IngestAnswer:
