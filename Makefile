@@ -62,8 +62,8 @@ typecheck: venv ## mypy, strict on the shared package and on each handler (pypro
 PYTEST_WORKERS ?= 2
 
 .PHONY: pytest
-pytest: venv ## the test suite (unit, contract and integration), PYTEST_WORKERS at once
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+pytest: venv ## the test suite (unit, contract and integration), PYTEST_WORKERS at once (a free worker takes queued tests from a busy one)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 .PHONY: validate
 validate: venv tools scanner ## sam validate --lint, cfn-lint and checkov on template.yaml

@@ -23,7 +23,7 @@ from dbguard_local.functions import (
     load_handler_module,
 )
 from dbguard_local.resources import deploy
-from dbguard_local.secrets_rotation import rotations
+from dbguard_local.secrets_rotation import rotations, wait_until_idle
 from jumpserver_sim import Simulator
 from jumpserver_sim.clock import SkippableClock
 
@@ -32,6 +32,22 @@ REGION = "eu-central-1"
 # No test asserts time (bench/ measures it): hypothesis' 200 ms per example failed on a busy machine
 settings.register_profile("dbguard", deadline=None)
 settings.load_profile("dbguard")
+
+
+@pytest.fixture
+def capsys(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
+    """pytest's, read only once the emulated Secrets Manager's rotation steps (threads of their own,
+    printing like any invocation) are done: a read while one of them printed crashed the interpreter
+    (segfault in a Python 3.13.0 run), and their output belongs to the test that started them."""
+    read = capsys.readouterr
+
+    def readouterr() -> pytest.CaptureResult[str]:
+        wait_until_idle()
+        return read()
+
+    capsys.readouterr = readouterr  # type: ignore[method-assign]
+    yield capsys
+    wait_until_idle()  # before pytest closes the capture they print into
 
 
 @pytest.fixture
