@@ -76,6 +76,22 @@ def test_the_second_rotation_expires_the_token_from_two_rotations_back(world, da
     assert result["rotated"] == 1
 
 
+def test_the_current_value_copied_under_awspending_is_not_resumed(world, databases, rotation):
+    """What RotateSecret with RotateImmediately=false leaves while it tests the configuration (and
+    what a forced rotation right after a registration found): the current value under AWSPENDING."""
+    rotate(rotation, "billing-qhb-01")
+    previous, current = world.secret(stage="AWSPREVIOUS"), world.secret()
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId="dbguard/db/billing-qhb-01", SecretString=json.dumps(current), VersionStages=["AWSPENDING"]
+    )
+    assert statuses(rotation.invoke({"rotate": ["billing-qhb-01"], "force": True})) == {
+        "billing-qhb-01": "rotated"
+    }
+    assert world.secret(stage="AWSPREVIOUS")["token_id"] == current["token_id"]  # not the copy twice
+    assert world.secret()["token_id"] not in (previous["token_id"], current["token_id"])
+    assert {current["token_id"], world.secret()["token_id"]} <= world.live_tokens()
+
+
 def test_the_schedule_rotates_only_what_is_due_most_urgent_first(world, databases, rotation):
     dynamodb = boto3.client("dynamodb")
     for cmdb_id, due_in in (("cmdb-1", 86400), ("cmdb-2", 3600)):

@@ -352,6 +352,9 @@ class Rotator:
             return None, self._without_strays(entry), None
         if versions.pending and versions.pending != versions.current:
             token_id = self._token_id_or_none(versions.arn, versions.pending)
+            current = self._token_id_or_none(versions.arn, versions.current) if versions.current else None
+            if token_id is not None and token_id == current:
+                return None, entry, self._without_copy(entry, versions.arn, versions.pending)
             token = self._confirmed(token_id) if token_id else None
             if token is not None:
                 logger.info("resuming an interrupted rotation", extra={"database": entry.name})
@@ -365,6 +368,19 @@ class Rotator:
                 return RotationResult(entry.name, Outcome.ROTATED), settled, None
             return None, settled, None
         return None, entry, versions
+
+    def _without_copy(self, entry: RegistryEntry, secret_arn: str, version_id: str) -> SecretVersions | None:
+        """AWSPENDING holds the current value: Secrets Manager testing the configuration (RotateSecret,
+        RotateImmediately=false) or a copy such a test left, not a rotation to resume: promoting it
+        would put the current token under both labels and drop the previous one. Only its label goes
+        (unless Secrets Manager took it off first); the labels as they are then."""
+        try:
+            self._secrets.discard_pending(secret_arn, version_id)
+        except Exception:
+            now = self._secrets.versions(secret_arn)
+            if now is None or now.pending == version_id:
+                raise
+        return self._versions(entry)
 
     def _without_strays(self, entry: RegistryEntry) -> RegistryEntry:
         """No secret yet (a first secret that failed): no label can hold a journalled token."""
