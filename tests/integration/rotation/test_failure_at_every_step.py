@@ -159,6 +159,31 @@ def test_a_rotation_failing_at_any_call_never_expires_a_live_token(harness):
     assert each_failure(run) >= 36  # every call of the rotation (9), four ways
 
 
+def test_a_rotation_meeting_a_configuration_test_s_copy_failing_at_any_call_never_expires_a_live_token(
+    harness,
+):
+    """AWSPENDING holding the current value, as RotateSecret (RotateImmediately=false) leaves it while
+    Secrets Manager tests the configuration: its label is removed, never promoted, whatever fails."""
+    harness.register("billing-qhb-01")
+    secrets = boto3.client("secretsmanager")
+
+    def run(plan: FaultPlan) -> None:
+        current = secrets.get_secret_value(SecretId="dbguard/db/billing-qhb-01")["SecretString"]
+        secrets.put_secret_value(
+            SecretId="dbguard/db/billing-qhb-01", SecretString=current, VersionStages=["AWSPENDING"]
+        )
+        parts = harness.parts(plan)
+        attempt(harness, plan, lambda: parts["rotator"].rotate(harness.entry("billing-qhb-01")))
+        context = f"rotation meeting a copy under AWSPENDING with {plan}"
+        harness.assert_labelled_tokens_valid("billing-qhb-01", context)
+        labelled = harness.labelled_tokens("billing-qhb-01")
+        assert len(set(labelled.values())) == len(labelled), f"{context}: the copy was promoted: {labelled}"
+        harness.parts(FaultPlan())["rotator"].rotate(harness.entry("billing-qhb-01"))
+        harness.assert_only_labelled_tokens_valid("billing-qhb-01", context + ", then a clean run")
+
+    assert each_failure(run) >= 36
+
+
 def test_a_registration_failing_at_any_call_converges_on_its_redelivery(harness):
     def run(plan: FaultPlan) -> None:
         name = f"db-{uuid.uuid4().hex[:8]}"

@@ -352,7 +352,8 @@ class Rotator:
             return None, self._without_strays(entry), None
         if versions.pending and versions.pending != versions.current:
             token_id = self._token_id_or_none(versions.arn, versions.pending)
-            current = self._token_id_or_none(versions.arn, versions.current) if versions.current else None
+            current = versions.current and self._secrets.read(versions.arn, versions.current).token_id
+            # (read strictly: a failed read taken for "no token" would have the copy promoted below)
             if token_id is not None and token_id == current:
                 return None, entry, self._without_copy(entry, versions.arn, versions.pending)
             token = self._confirmed(token_id) if token_id else None
