@@ -8,18 +8,20 @@ keep a valid token in place.
 
 from __future__ import annotations
 
+from dbguard.init_phase import init_finished
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dbguard.composition.token_rotation import ColdStart, TokenRotation
-from dbguard.deployment import CustomResourceRequest
 from dbguard.errors import InvalidInput
 from dbguard.observability import logger, metrics, tracer
 from dbguard.rotation.steps import RotationStep
 from dbguard.validation import parse_event
 
 cold_start = ColdStart.attempt()  # never raises: CloudFormation must get an answer all the same
+init_finished()
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -27,6 +29,8 @@ cold_start = ColdStart.attempt()  # never raises: CloudFormation must get an ans
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
     if "RequestType" in event:
+        from dbguard.deployment import CustomResourceRequest  # deployments only (cold start)
+
         cold_start.settings_check().answer(
             parse_event(CustomResourceRequest, event, "CloudFormation request")
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dbguard.deployment import CustomResourceRequest
+if TYPE_CHECKING:  # built only when CloudFormation asks, at deployments (cold start)
+    from dbguard.deployment import CustomResourceRequest
 
 _RESPONSE_TIMEOUT_SECONDS = 10
 

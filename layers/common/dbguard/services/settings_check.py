@@ -7,9 +7,8 @@ warning or, with RequireDbProxy=fail, a problem; warnings reach the stack output
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
-from dbguard.deployment import CustomResourceAnswers, CustomResourceRequest
 from dbguard.engines import EngineProfile
 from dbguard.observability import logger
 from dbguard.rotation.policy import (
@@ -20,6 +19,9 @@ from dbguard.rotation.policy import (
     server_findings,
 )
 from dbguard.validation import describe_error
+
+if TYPE_CHECKING:  # built only when CloudFormation asks, at deployments (cold start)
+    from dbguard.deployment import CustomResourceAnswers, CustomResourceRequest
 
 SETTINGS_CHECK_ID = "dbguard-rotation-settings"  # the custom resource's physical id
 WARNINGS_ATTRIBUTE = "Warnings"  # the custom resource's attribute (template output SettingsWarnings)

@@ -4,13 +4,15 @@ JumpServer still accepts it. What an operator checks after revoking a leaked tok
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dbguard.registry.ports import RotationRegistry
-from dbguard.rotation.on_demand import TokenCheck
 from dbguard.rotation.ports import ConnectionTokens
 from dbguard.secrets.ownership import owned_secret
 from dbguard.secrets.ports import CURRENT, PENDING, PREVIOUS, DatabaseSecretStore, SecretValueNotFound
+
+if TYPE_CHECKING:  # built only for operators' invokes (cold start)
+    from dbguard.rotation.on_demand import TokenCheck
 
 
 class TokenStatus:
