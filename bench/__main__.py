@@ -39,7 +39,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 # except the call count and the layer size (issue 16)
 GOALS = [
     *(
-        (f"init of {name} <= 1.5 x import boto3 + one client", f"cold_start_{name}_ratio", 1.5, 1.25)
+        (f"init of {name} <= 1.35 x import boto3 + one client", f"cold_start_{name}_ratio", 1.35, 1.25)
         for name in cold_start.FUNCTIONS
     ),
     ("ingest, one event per POST <= 1.5 x bare handler", "ingest_single_ratio", 1.5, 1.2),

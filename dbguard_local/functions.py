@@ -6,6 +6,7 @@ variable the template forgets is missing locally too.
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import time
 import uuid
@@ -96,7 +97,13 @@ def load_handler_module(spec: FunctionSpec) -> ModuleType:
     path = spec.code_dir / f"{module_name.replace('.', '/')}.py"
     module_spec = importlib.util.spec_from_file_location(f"{spec.logical_id}_{module_name}", path)
     module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException:
+        # the handler's init turned the garbage collector off (dbguard/init_phase.py) and failed before
+        # turning it on: Lambda would end the environment, this process goes on
+        gc.enable()
+        raise
     return module
 
 

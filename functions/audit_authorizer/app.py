@@ -7,6 +7,8 @@ token itself is never logged, returned or used as the principal id.
 
 from __future__ import annotations
 
+from dbguard.init_phase import init_finished
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import event_source
@@ -21,6 +23,7 @@ from dbguard.metric_catalogue import INGEST_TOKEN_MISSING, INGEST_TOKEN_REJECTED
 from dbguard.observability import emit, logger, metrics, tracer
 
 tokens = compose()
+init_finished()
 INGEST_ROUTE = "/audit/events"
 
 

@@ -5,6 +5,8 @@ handler reads the batch and answers the partial batch response (a failed message
 
 from __future__ import annotations
 
+from dbguard.init_phase import init_finished
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -14,6 +16,7 @@ from dbguard.composition.audit_csv_import import compose
 from dbguard.observability import logger, metrics, tracer
 
 parts = compose()
+init_finished()
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -3,6 +3,8 @@ every closed storage hour not yet digested, each naming the one before."""
 
 from __future__ import annotations
 
+from dbguard.init_phase import init_finished
+
 import time
 from typing import Any
 
@@ -18,6 +20,7 @@ from dbguard.metric_catalogue import (
 from dbguard.observability import emit, logger, metrics, tracer
 
 digests = compose()
+init_finished()
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -4,6 +4,8 @@ Its documentation (summary, answers, body) is in scripts/generate_openapi.py."""
 
 from __future__ import annotations
 
+from dbguard.init_phase import init_finished
+
 import time
 from http import HTTPStatus
 from typing import Any
@@ -18,6 +20,7 @@ from dbguard.metric_catalogue import DIRECT_CONNECTIONS, EVENTS_DUPLICATE, EVENT
 from dbguard.observability import emit, logger, metrics, tracer
 
 audit = compose()
+init_finished()
 
 
 def post_events(event: ProxyEvent) -> ProxyAnswer:

@@ -4,6 +4,8 @@ Their documentation (summaries, parameters, answers) is in scripts/generate_open
 
 from __future__ import annotations
 
+from dbguard.init_phase import init_finished
+
 from http import HTTPStatus
 from typing import Any
 
@@ -26,6 +28,7 @@ from dbguard.metric_catalogue import QUERY_EVENTS_RETURNED, QUERY_INDEX_ITEMS_RE
 from dbguard.observability import emit, logger, metrics, tracer
 
 search = compose()
+init_finished()
 
 
 def list_events(event: ProxyEvent) -> ProxyAnswer:

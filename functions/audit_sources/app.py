@@ -5,6 +5,8 @@ Its documentation (summary, answers) is in scripts/generate_openapi.py."""
 
 from __future__ import annotations
 
+from dbguard.init_phase import init_finished
+
 from http import HTTPStatus
 from typing import Any
 
@@ -16,6 +18,7 @@ from dbguard.http_api import ProxyAnswer, ProxyEvent, answer_route, json_respons
 from dbguard.observability import logger, metrics, tracer
 
 sources = compose()
+init_finished()
 
 
 def list_sources(event: ProxyEvent) -> ProxyAnswer:

@@ -7,6 +7,8 @@ the batch and answers the partial batch response.
 
 from __future__ import annotations
 
+from dbguard.init_phase import init_finished
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -16,6 +18,7 @@ from dbguard.composition.cmdb_sync import compose
 from dbguard.observability import logger, metrics, tracer
 
 parts = compose()
+init_finished()
 
 
 @logger.inject_lambda_context(log_event=False)

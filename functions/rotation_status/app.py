@@ -5,6 +5,8 @@ Its documentation (summary, parameters, answers) is in scripts/generate_openapi.
 
 from __future__ import annotations
 
+from dbguard.init_phase import init_finished
+
 from http import HTTPStatus
 from typing import Any
 
@@ -17,6 +19,7 @@ from dbguard.observability import logger, metrics, tracer
 from dbguard.rotation.status import StatusQuery
 
 status = compose()
+init_finished()
 
 
 def list_databases(event: ProxyEvent) -> ProxyAnswer:
