@@ -99,15 +99,11 @@ def load_handler_module(spec: FunctionSpec) -> ModuleType:
     module = importlib.util.module_from_spec(module_spec)
     try:
         module_spec.loader.exec_module(module)
-    finally:
-        # A handler's init turns the garbage collector off, then freezes what the process holds and
-        # turns it on (dbguard/init_phase.py): right for a Lambda environment, which runs one init and
-        # ends if it fails. This process may load many handlers (tests, benchmarks): each init would
-        # freeze objects it later drops, or leave the collector off on failure. Unfrozen, they need a
-        # full collection to be counted again (without it a test worker grew to 5 GB, not 0.3).
-        gc.unfreeze()
-        gc.collect()
+    except BaseException:
+        # the init turned the garbage collector off (dbguard/init_phase.py) and failed before turning
+        # it on: Lambda would end the environment, this process goes on
         gc.enable()
+        raise
     return module
 
 

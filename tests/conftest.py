@@ -139,8 +139,10 @@ class _CurrentStdout:
 def _forget_previous_cold_start(service: str) -> None:
     for name in [name for name in sys.modules if name == "dbguard" or name.startswith("dbguard.")]:
         del sys.modules[name]
+    from aws_lambda_powertools.metrics.provider import cold_start
     from aws_lambda_powertools.utilities import parameters
 
+    cold_start.reset_cold_start_flag()  # a new container's first invocation is a cold start
     parameters.clear_caches()
     service_logger = logging.getLogger(service)
     service_logger.handlers.clear()

@@ -37,6 +37,7 @@ def loaded_after_init(logical_id: str, python_path: list[Path], reported: str) -
         "AWS_SECRET_ACCESS_KEY": "x",
         "PYTHONPATH": os.pathsep.join(str(path) for path in python_path),
         "PYTHONDONTWRITEBYTECODE": "1",
+        "LAMBDA_TASK_ROOT": str(spec.code_dir),  # as Lambda sets it
     }
     code = (
         f"import sys, json; sys.path.insert(0, {str(spec.code_dir)!r}); import app; "
