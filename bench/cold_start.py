@@ -62,7 +62,10 @@ def _measured(layer: Path) -> dict[str, float]:
     environments = {name: template_function(logical_id) for name, logical_id in FUNCTIONS.items()}
     aws = {key: value for key, value in FAKE_AWS.items() if key not in _NOT_OURS}
     codes = {
-        name: (f"import sys; sys.path.insert(0, {str(spec.code_dir)!r}); import app", spec.environment | aws)
+        name: (
+            f"import sys; sys.path.insert(0, {str(spec.code_dir)!r}); import app",
+            spec.environment | aws | {"LAMBDA_TASK_ROOT": str(spec.code_dir)},  # as Lambda sets it
+        )
         for name, spec in environments.items()
     }
     samples: dict[str, list[float]] = {name: [] for name in [*codes, "baseline"]}
