@@ -177,3 +177,17 @@ def test_the_tools_import_nothing_from_the_tests(folder):
                 names = [node.module or ""]
             wrong += [f"{path.relative_to(ROOT)}: {name}" for name in names if name.split(".")[0] == "tests"]
     assert wrong == []
+
+
+INIT_PHASE = "dbguard.init_phase"
+
+
+def test_only_handlers_import_the_init_phase():
+    """Importing dbguard/init_phase.py turns the garbage collector off until the handler's
+    init_finished(): imported by anything else (a module of the package, a tool, a test), it would
+    leave that process without collection."""
+    ours = sorted(path for path in ROOT.rglob("*.py") if not path.relative_to(ROOT).parts[0].startswith("."))
+    others = [path for path in ours if path not in HANDLERS]  # venvs and build output start with "."
+    wrong = [str(path.relative_to(ROOT)) for path in others if INIT_PHASE in imported(path, "tool")]
+    assert wrong == []
+    assert all(INIT_PHASE in imported(handler, "app") for handler in HANDLERS)

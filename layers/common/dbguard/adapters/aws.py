@@ -66,7 +66,7 @@ class _DbguardServicesLoader(Loader):  # type: ignore[misc]  # botocore is untyp
     """botocore's loader, asked only about dbguard's services.
 
     Before loading a service's model, botocore checks the name against every service it ships: two
-    listings (model, endpoint rules) of 400+ directories at the first client, 10-20 ms of every cold
+    listings (model, endpoint rules) of 400+ directories at the first client, 20-25 ms of every cold
     start (make bench). Looking in the directories of dbguard's few services answers the same check."""
 
     @instance_cache  # type: ignore[untyped-decorator]  # botocore is untyped
